@@ -23,17 +23,24 @@ impl Clock {
 
     /// Seconds since the epoch, emulated.
     pub fn epoch_secs(&self) -> u64 {
-        self.now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+        self.now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
     }
 
     /// Milliseconds since the epoch, emulated.
     pub fn epoch_millis(&self) -> u64 {
-        self.now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as u64
+        self.now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64
     }
 
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
-        self.offset_ms.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+        self.offset_ms
+            .fetch_add(by.as_millis() as i64, Ordering::SeqCst);
     }
 
     /// How far the clock has been moved from wall time.
@@ -45,15 +52,19 @@ impl Clock {
 /// Formats an instant as ISO 8601 UTC with whole seconds (`2026-11-28T13:24:00Z`).
 pub fn iso8601(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
-    let dt = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    dt.format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
-        .unwrap_or_default()
+    let dt =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    dt.format(&time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+    .unwrap_or_default()
 }
 
 /// Formats an instant as an HTTP date (`Sat, 28 Nov 2026 13:24:00 GMT`).
 pub fn http_date(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
-    let dt = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let dt =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     dt.format(&time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     ))

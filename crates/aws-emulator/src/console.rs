@@ -165,20 +165,6 @@ fn home(shared: &Shared, s: &ConsoleSession) -> Response {
     )
 }
 
-/// Whether a console session's role may call `connect:GetFederationToken`.
-fn may_federate(shared: &Shared, s: &ConsoleSession) -> bool {
-    let permission_set = shared
-        .org
-        .permission_set(&s.role)
-        .is_some_and(|p| p.connect_federation);
-    let saml_role = shared
-        .org
-        .saml_applications
-        .iter()
-        .any(|a| a.account == s.account && a.role == s.role);
-    permission_set || saml_role
-}
-
 /// Whether an instance is reachable from a console host.
 fn in_console_region(
     instance: &ConnectInstance,
@@ -291,7 +277,8 @@ fn federate(
             ),
         );
     };
-    if !may_federate(shared, session) {
+    if !crate::connect_api::may_federate(&shared.org, &session.account, &session.role, &instance.id)
+    {
         return pages::page(
             StatusCode::FORBIDDEN,
             "Amazon Connect",

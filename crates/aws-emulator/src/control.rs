@@ -29,7 +29,12 @@ pub enum Revoke {
 /// Revokes `what` for every session of `user`; returns how many sessions it touched.
 pub fn revoke(s: &Shared, user: &str, what: Revoke) -> usize {
     let mut st = s.state.lock().unwrap();
-    let sessions: Vec<String> = st.sessions.iter().filter(|(_, p)| p.user == user && !p.revoked).map(|(id, _)| id.clone()).collect();
+    let sessions: Vec<String> = st
+        .sessions
+        .iter()
+        .filter(|(_, p)| p.user == user && !p.revoked)
+        .map(|(id, _)| id.clone())
+        .collect();
     for id in &sessions {
         match what {
             Revoke::Session => st.end_session(id),
@@ -46,7 +51,10 @@ pub fn revoke(s: &Shared, user: &str, what: Revoke) -> usize {
 /// The control routes.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/_emulator/health", get(|| async { Json(json!({"ok": true})) }))
+        .route(
+            "/_emulator/health",
+            get(|| async { Json(json!({"ok": true})) }),
+        )
         .route("/_emulator/clock/advance", post(advance))
         .route("/_emulator/faults", post(add_faults).delete(clear_faults))
         .route("/_emulator/approve", post(approve))
@@ -61,7 +69,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
 type Q = Query<HashMap<String, String>>;
 
 fn bad(message: impl Into<String>) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({"error": message.into()}))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": message.into()})),
+    )
+        .into_response()
 }
 
 fn ok(v: serde_json::Value) -> Response {
@@ -77,8 +89,12 @@ async fn advance(State(s): State<Arc<Shared>>, Query(q): Q) -> Response {
 }
 
 async fn add_faults(State(s): State<Arc<Shared>>, body: String) -> Response {
-    let rules: Result<Vec<FaultRule>, String> =
-        body.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::parse).collect();
+    let rules: Result<Vec<FaultRule>, String> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::parse)
+        .collect();
     match rules {
         Ok(rules) => {
             let n = rules.len();
@@ -106,7 +122,9 @@ async fn approve(State(s): State<Arc<Shared>>, Query(q): Q) -> Response {
     if crate::oidc::approve_device(&s, &code, &user) {
         ok(json!({"approved": code, "user": user}))
     } else {
-        bad(format!("no pending device authorization with user code `{code}` (or unknown user `{user}`)"))
+        bad(format!(
+            "no pending device authorization with user code `{code}` (or unknown user `{user}`)"
+        ))
     }
 }
 
@@ -115,12 +133,16 @@ async fn deny(State(s): State<Arc<Shared>>, Query(q): Q) -> Response {
     if crate::oidc::deny_device(&s, &code) {
         ok(json!({"denied": code}))
     } else {
-        bad(format!("no pending device authorization with user code `{code}`"))
+        bad(format!(
+            "no pending device authorization with user code `{code}`"
+        ))
     }
 }
 
 async fn revoke_route(State(s): State<Arc<Shared>>, Query(q): Q) -> Response {
-    let Some(user) = q.get("user") else { return bad("give ?user=NAME&what=session|refresh") };
+    let Some(user) = q.get("user") else {
+        return bad("give ?user=NAME&what=session|refresh");
+    };
     let what = match q.get("what").map(String::as_str) {
         Some("session") | None => Revoke::Session,
         Some("refresh") => Revoke::RefreshTokens,
@@ -142,7 +164,11 @@ async fn auto_approve(State(s): State<Arc<Shared>>, Query(q): Q) -> Response {
 }
 
 async fn rate_limit(State(s): State<Arc<Shared>>, Query(q): Q) -> Response {
-    let Some(rps) = q.get("rps").and_then(|v| v.parse::<f64>().ok()).filter(|r| *r >= 0.0) else {
+    let Some(rps) = q
+        .get("rps")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|r| *r >= 0.0)
+    else {
         return bad("give ?rps=N (requests per second; 0 turns the limit off)");
     };
     s.faults.set_rate_limit(Some(rps));

@@ -24,7 +24,7 @@ pub struct ApiError {
     pub status: StatusCode,
     pub shape: &'static str,
     pub message: String,
-    /// sso-oidc `reason`, Connect `Reason`.
+    /// sso-oidc `reason` (never sent for Connect, whose `Reason` is a structure).
     pub reason: Option<String>,
 }
 
@@ -36,41 +36,73 @@ impl ApiError {
             "InternalServerException" => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
-        ApiError { service: Service::Oidc, status, shape, message: description.into(), reason: None }
+        ApiError {
+            service: Service::Oidc,
+            status,
+            shape,
+            message: description.into(),
+            reason: None,
+        }
     }
 
     /// A portal error with its HTTP status.
     pub fn portal(status: StatusCode, shape: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { service: Service::Portal, status, shape, message: message.into(), reason: None }
+        ApiError {
+            service: Service::Portal,
+            status,
+            shape,
+            message: message.into(),
+            reason: None,
+        }
     }
 
     /// The portal's answer to a missing, expired or logged-out token.
     pub fn portal_unauthorized() -> ApiError {
-        ApiError::portal(StatusCode::UNAUTHORIZED, "UnauthorizedException", "Session token not found or invalid")
+        ApiError::portal(
+            StatusCode::UNAUTHORIZED,
+            "UnauthorizedException",
+            "Session token not found or invalid",
+        )
     }
 
     /// A Connect error with its HTTP status.
-    pub fn connect(status: StatusCode, shape: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { service: Service::Connect, status, shape, message: message.into(), reason: None }
+    pub fn connect(
+        status: StatusCode,
+        shape: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            service: Service::Connect,
+            status,
+            shape,
+            message: message.into(),
+            reason: None,
+        }
     }
 
     /// The throttling error of a service.
     pub fn throttled(service: Service) -> ApiError {
         match service {
             Service::Oidc => ApiError::oidc("SlowDownException", "Client is polling too quickly"),
-            Service::Portal => {
-                ApiError::portal(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", "Rate exceeded")
-            }
-            Service::Connect => {
-                ApiError::connect(StatusCode::TOO_MANY_REQUESTS, "ThrottlingException", "Rate exceeded")
-            }
+            Service::Portal => ApiError::portal(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequestsException",
+                "Rate exceeded",
+            ),
+            Service::Connect => ApiError::connect(
+                StatusCode::TOO_MANY_REQUESTS,
+                "ThrottlingException",
+                "Rate exceeded",
+            ),
         }
     }
 
     /// An internal fault of a service.
     pub fn internal(service: Service) -> ApiError {
         match service {
-            Service::Oidc => ApiError::oidc("InternalServerException", "An internal error occurred"),
+            Service::Oidc => {
+                ApiError::oidc("InternalServerException", "An internal error occurred")
+            }
             Service::Portal => ApiError::portal(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalServerException",
@@ -127,16 +159,12 @@ impl IntoResponse for ApiError {
                 "__type": format!("com.amazonaws.switchboard.portal#{}", self.shape),
                 "message": self.message,
             }),
-            Service::Connect => {
-                let mut b = json!({
-                    "__type": format!("com.amazonaws.connect#{}", self.shape),
-                    "Message": self.message,
-                });
-                if let Some(r) = &self.reason {
-                    b["Reason"] = json!(r);
-                }
-                b
-            }
+            // Connect models `Reason` as a structure, so a string there would break SDKs: the
+            // emulator never sends one.
+            Service::Connect => json!({
+                "__type": format!("com.amazonaws.connect#{}", self.shape),
+                "Message": self.message,
+            }),
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
         resp.headers_mut()
@@ -151,8 +179,14 @@ mod tests {
 
     #[test]
     fn oidc_statuses() {
-        assert_eq!(ApiError::oidc("InvalidClientException", "x").status, StatusCode::UNAUTHORIZED);
-        assert_eq!(ApiError::oidc("SlowDownException", "x").status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            ApiError::oidc("InvalidClientException", "x").status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            ApiError::oidc("SlowDownException", "x").status,
+            StatusCode::BAD_REQUEST
+        );
         assert_eq!(ApiError::oauth_code("SlowDownException"), "slow_down");
     }
 }

@@ -44,7 +44,11 @@ impl std::str::FromStr for FaultRule {
             )
         };
         let mut parts = s.split(':');
-        let operation = parts.next().filter(|o| !o.is_empty()).ok_or_else(usage)?.to_owned();
+        let operation = parts
+            .next()
+            .filter(|o| !o.is_empty())
+            .ok_or_else(usage)?
+            .to_owned();
         let kind = match parts.next().ok_or_else(usage)? {
             "throttle" => FaultKind::Throttle,
             "5xx" | "500" => FaultKind::ServerError,
@@ -61,7 +65,11 @@ impl std::str::FromStr for FaultRule {
         if parts.next().is_some() {
             return Err(usage());
         }
-        Ok(FaultRule { operation, kind, remaining })
+        Ok(FaultRule {
+            operation,
+            kind,
+            remaining,
+        })
     }
 }
 
@@ -103,7 +111,8 @@ impl Faults {
     }
 
     pub fn set_latency(&self, latency: Duration) {
-        self.latency_ms.store(latency.as_millis() as u64, Ordering::SeqCst);
+        self.latency_ms
+            .store(latency.as_millis() as u64, Ordering::SeqCst);
     }
 
     pub fn latency(&self) -> Duration {
@@ -112,15 +121,19 @@ impl Faults {
 
     /// Sets (or with `None` or 0, removes) the portal's requests-per-second limit.
     pub fn set_rate_limit(&self, rps: Option<f64>) {
-        *self.bucket.lock().unwrap() = rps
-            .filter(|r| *r > 0.0)
-            .map(|rate| Bucket { rate, tokens: rate, last: Instant::now() });
+        *self.bucket.lock().unwrap() = rps.filter(|r| *r > 0.0).map(|rate| Bucket {
+            rate,
+            tokens: rate,
+            last: Instant::now(),
+        });
     }
 
     /// Takes the first rule that matches `operation`, if any.
     pub fn take(&self, operation: &str) -> Option<FaultKind> {
         let mut rules = self.rules.lock().unwrap();
-        let i = rules.iter().position(|r| r.operation == "*" || r.operation == operation)?;
+        let i = rules
+            .iter()
+            .position(|r| r.operation == "*" || r.operation == operation)?;
         let kind = rules[i].kind;
         if let Some(n) = rules[i].remaining.as_mut() {
             *n -= 1;
@@ -160,7 +173,14 @@ mod tests {
     #[test]
     fn parses_rules() {
         let r: FaultRule = "ListAccounts:throttle:5".parse().unwrap();
-        assert_eq!(r, FaultRule { operation: "ListAccounts".into(), kind: FaultKind::Throttle, remaining: Some(5) });
+        assert_eq!(
+            r,
+            FaultRule {
+                operation: "ListAccounts".into(),
+                kind: FaultKind::Throttle,
+                remaining: Some(5)
+            }
+        );
         let r: FaultRule = "*:slow=2000:*".parse().unwrap();
         assert_eq!(r.kind, FaultKind::Slow(2000));
         assert_eq!(r.remaining, None);

@@ -7,7 +7,8 @@
 //! application for each instance.
 
 use crate::org::{
-    Account, Assignment, ConnectInstance, Directory, DomainForm, Org, PermissionSet, SamlApplication, SessionLengths, User,
+    Account, Assignment, ConnectInstance, Directory, DomainForm, Org, PermissionSet,
+    SamlApplication, SessionLengths, User,
 };
 
 /// One account in this many hosts a Connect instance (25 of 1,000).
@@ -19,14 +20,31 @@ pub const GENERATED_USER: &str = "agent@example.com";
 pub fn organisation(accounts: usize) -> Org {
     let user = GENERATED_USER.to_owned();
     let mut org = Org {
-        directory: Directory { id: "d-90670000aa".into(), region: "us-east-1".into(), sso_instance_id: "ssoins-0000000000000001".into() },
+        directory: Directory {
+            id: "d-90670000aa".into(),
+            region: "us-east-1".into(),
+            sso_instance_id: "ssoins-0000000000000001".into(),
+        },
         sessions: SessionLengths::default(),
-        users: vec![User { user_name: user.clone(), display_name: "Generated Agent".into(), email: user.clone() }],
+        users: vec![User {
+            user_name: user.clone(),
+            display_name: "Generated Agent".into(),
+            email: user.clone(),
+        }],
         accounts: Vec::new(),
         permission_sets: vec![
-            PermissionSet { name: "ConnectAgent".into(), connect_federation: true },
-            PermissionSet { name: "ReadOnlyAccess".into(), connect_federation: false },
-            PermissionSet { name: "DeveloperAccess".into(), connect_federation: false },
+            PermissionSet {
+                name: "ConnectAgent".into(),
+                connect_federation: true,
+            },
+            PermissionSet {
+                name: "ReadOnlyAccess".into(),
+                connect_federation: false,
+            },
+            PermissionSet {
+                name: "DeveloperAccess".into(),
+                connect_federation: false,
+            },
         ],
         assignments: Vec::new(),
         saml_applications: Vec::new(),
@@ -34,11 +52,23 @@ pub fn organisation(accounts: usize) -> Org {
     };
     for i in 0..accounts {
         let id = format!("{:012}", 100_000_000_000u64 + i as u64);
-        org.accounts.push(Account { id: id.clone(), name: format!("Workload {i:04}"), email: format!("aws-{i:04}@example.com") });
+        org.accounts.push(Account {
+            id: id.clone(),
+            name: format!("Workload {i:04}"),
+            email: format!("aws-{i:04}@example.com"),
+        });
         let connect = i % CONNECT_EVERY == 0;
-        let roles = if connect { ["ConnectAgent", "ReadOnlyAccess"] } else { ["ReadOnlyAccess", "DeveloperAccess"] };
+        let roles = if connect {
+            ["ConnectAgent", "ReadOnlyAccess"]
+        } else {
+            ["ReadOnlyAccess", "DeveloperAccess"]
+        };
         for role in roles {
-            org.assignments.push(Assignment { user: user.clone(), account: id.clone(), permission_set: role.into() });
+            org.assignments.push(Assignment {
+                user: user.clone(),
+                account: id.clone(),
+                permission_set: role.into(),
+            });
         }
         if connect {
             let instance_id = crate::ids::stable_uuid(&format!("generated-instance/{i}"));
@@ -47,7 +77,9 @@ pub fn organisation(accounts: usize) -> Org {
                 id: format!("ins-{:016x}", i as u64 + 1),
                 name: format!("Amazon Connect - {alias}"),
                 description: String::new(),
-                relay_state: format!("https://us-east-1.console.aws.amazon.com/connect/federate/{instance_id}"),
+                relay_state: format!(
+                    "https://us-east-1.console.aws.amazon.com/connect/federate/{instance_id}"
+                ),
                 account: id.clone(),
                 role: "ConnectSAMLFederation".into(),
                 users: vec![user.clone()],

@@ -36,7 +36,10 @@ pub fn client_id(region: &str) -> String {
 
 /// A client secret shaped like the JWS the real service returns.
 pub fn client_secret() -> String {
-    format!("eyJraWQiOiJrZXktMTU2NDAyODA5OSIsImFsZyI6IkhTMzg0In0.{}", random_b64(160))
+    format!(
+        "eyJraWQiOiJrZXktMTU2NDAyODA5OSIsImFsZyI6IkhTMzg0In0.{}",
+        random_b64(160)
+    )
 }
 
 /// A temporary access key id: `ASIA` + 16 upper-case alphanumerics.
@@ -44,7 +47,10 @@ pub fn access_key_id() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut buf = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut buf);
-    let tail: String = buf.iter().map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect();
+    let tail: String = buf
+        .iter()
+        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+        .collect();
     format!("ASIA{tail}")
 }
 
@@ -53,8 +59,15 @@ pub fn user_code() -> String {
     const ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
     let mut buf = [0u8; 8];
     rand::rngs::OsRng.fill_bytes(&mut buf);
-    let c: Vec<char> = buf.iter().map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect();
-    format!("{}-{}", c[..4].iter().collect::<String>(), c[4..].iter().collect::<String>())
+    let c: Vec<char> = buf
+        .iter()
+        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+        .collect();
+    format!(
+        "{}-{}",
+        c[..4].iter().collect::<String>(),
+        c[4..].iter().collect::<String>()
+    )
 }
 
 /// A UUID derived from a name, so fixtures give the same ids on every run.

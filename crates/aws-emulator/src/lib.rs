@@ -118,7 +118,9 @@ impl Emulator {
             clock: Clock::default(),
             faults,
             urls,
-            behaviour: Mutex::new(Behaviour { auto_approve: options.auto_approve }),
+            behaviour: Mutex::new(Behaviour {
+                auto_approve: options.auto_approve,
+            }),
             state: Mutex::new(State::default()),
         });
         let (tx, rx) = tokio::sync::watch::channel(false);
@@ -128,20 +130,28 @@ impl Emulator {
             connect_api::router(shared.clone()),
             web::router(shared.clone()).merge(control::router(shared.clone())),
         ];
-        let thread = std::thread::Builder::new().name("aws-emulator".into()).spawn(move || {
-            runtime.block_on(async move {
-                let mut tasks = Vec::new();
-                for (listener, router) in listeners.into_iter().zip(routers) {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { continue };
-                    tasks.push(tokio::spawn(server::serve(listener, router, rx.clone())));
-                }
-                for t in tasks {
-                    let _ = t.await;
-                }
-            });
-            runtime.shutdown_timeout(Duration::from_millis(200));
-        })?;
-        Ok(Emulator { shared, shutdown: tx, thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("aws-emulator".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let mut tasks = Vec::new();
+                    for (listener, router) in listeners.into_iter().zip(routers) {
+                        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                            continue;
+                        };
+                        tasks.push(tokio::spawn(server::serve(listener, router, rx.clone())));
+                    }
+                    for t in tasks {
+                        let _ = t.await;
+                    }
+                });
+                runtime.shutdown_timeout(Duration::from_millis(200));
+            })?;
+        Ok(Emulator {
+            shared,
+            shutdown: tx,
+            thread: Some(thread),
+        })
     }
 
     /// The listeners' base URLs.
@@ -201,7 +211,12 @@ impl Emulator {
 
     /// Issues temporary credentials for `role` in `account` to `user`, as GetRoleCredentials (or
     /// AssumeRoleWithSAML) would: `(access_key_id, secret_access_key, session_token)`.
-    pub fn issue_role_credentials(&self, user: &str, account: &str, role: &str) -> (String, String, String) {
+    pub fn issue_role_credentials(
+        &self,
+        user: &str,
+        account: &str,
+        role: &str,
+    ) -> (String, String, String) {
         let (akid, creds) = self.shared.issue_role_credentials(user, account, role);
         (akid, creds.secret_access_key, creds.session_token)
     }

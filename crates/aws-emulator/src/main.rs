@@ -54,7 +54,10 @@ struct Serve {
 fn main() -> anyhow::Result<()> {
     let Command::Serve(args) = Cli::parse().command;
     if args.verbose {
-        tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter("aws_emulator=debug").init();
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter("aws_emulator=debug")
+            .init();
     }
     let org = match (&args.org, args.generate) {
         (Some(path), _) => Org::from_file(path)?,
@@ -75,7 +78,8 @@ fn main() -> anyhow::Result<()> {
         portal_rate_limit: Some(args.rate_limit).filter(|r| *r > 0.0),
         faults: args.fault,
     };
-    let emulator = Emulator::start(options).context("cannot start the emulator's listeners on 127.0.0.1")?;
+    let emulator =
+        Emulator::start(options).context("cannot start the emulator's listeners on 127.0.0.1")?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", emulator.announcement())?;
     out.flush()?;
@@ -87,11 +91,16 @@ fn main() -> anyhow::Result<()> {
 
 /// Blocks until SIGINT or SIGTERM.
 fn wait_for_signal() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a signal runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a signal runtime");
     rt.block_on(async {
         #[cfg(unix)]
         {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}

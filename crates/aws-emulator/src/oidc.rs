@@ -25,7 +25,9 @@ use sha2::{Digest, Sha256};
 use crate::errors::{ApiError, Service};
 use crate::pages::{error_page, escape, page};
 use crate::server::run_op;
-use crate::state::{AccessToken, AuthCode, AuthRequest, Client, Device, DeviceStatus, RefreshToken, Shared};
+use crate::state::{
+    AccessToken, AuthCode, AuthRequest, Client, Device, DeviceStatus, RefreshToken, Shared,
+};
 
 /// The device-code grant type.
 pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -54,8 +56,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
 /// Parses a restJson1 body leniently (any valid JSON object; `null` is absent).
 fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, ApiError> {
     let text: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
-    serde_json::from_slice(text)
-        .map_err(|e| ApiError::oidc("InvalidRequestException", format!("Invalid request body: {e}")))
+    serde_json::from_slice(text).map_err(|e| {
+        ApiError::oidc(
+            "InvalidRequestException",
+            format!("Invalid request body: {e}"),
+        )
+    })
 }
 
 fn required<'a>(v: &'a Option<String>, name: &str) -> Result<&'a str, ApiError> {
@@ -143,7 +149,10 @@ fn is_loopback_redirect(uri: &str) -> bool {
     match url::Url::parse(uri) {
         Ok(u) => {
             u.scheme() == "http"
-                && matches!(u.host_str(), Some("127.0.0.1") | Some("localhost") | Some("[::1]"))
+                && matches!(
+                    u.host_str(),
+                    Some("127.0.0.1") | Some("localhost") | Some("[::1]")
+                )
                 && u.username().is_empty()
                 && u.fragment().is_none()
         }
@@ -153,12 +162,16 @@ fn is_loopback_redirect(uri: &str) -> bool {
 
 /// Whether a redirect URI used at `/authorize` matches one registered, ignoring the loopback port.
 fn redirect_matches(registered: &[String], used: &str) -> bool {
-    let Ok(u) = url::Url::parse(used) else { return false };
+    let Ok(u) = url::Url::parse(used) else {
+        return false;
+    };
     if !is_loopback_redirect(used) {
         return false;
     }
     registered.iter().any(|r| {
-        url::Url::parse(r).is_ok_and(|r| r.scheme() == u.scheme() && r.host_str() == u.host_str() && r.path() == u.path())
+        url::Url::parse(r).is_ok_and(|r| {
+            r.scheme() == u.scheme() && r.host_str() == u.host_str() && r.path() == u.path()
+        })
     })
 }
 
@@ -170,10 +183,16 @@ fn check_client(s: &Shared, client_id: &str, secret: &str) -> Result<Client, Api
         .get(client_id)
         .ok_or_else(|| ApiError::oidc("InvalidClientException", "Invalid client provided"))?;
     if c.secret != secret {
-        return Err(ApiError::oidc("InvalidClientException", "Invalid client secret provided"));
+        return Err(ApiError::oidc(
+            "InvalidClientException",
+            "Invalid client secret provided",
+        ));
     }
     if c.expires_at <= s.clock.epoch_secs() {
-        return Err(ApiError::oidc("InvalidClientException", "Client registration has expired"));
+        return Err(ApiError::oidc(
+            "InvalidClientException",
+            "Client registration has expired",
+        ));
     }
     Ok(c.clone())
 }
@@ -196,44 +215,60 @@ struct StartDeviceInput {
 }
 
 async fn start_device_authorization(State(s): State<Arc<Shared>>, raw: Bytes) -> Response {
-    run_op(&s.clone(), Service::Oidc, "StartDeviceAuthorization", || async move {
-        let input: StartDeviceInput = body(&raw)?;
-        let client = check_client(&s, required(&input.client_id, "clientId")?, required(&input.client_secret, "clientSecret")?)?;
-        let start_url = required(&input.start_url, "startUrl")?;
-        if start_url.trim_end_matches('/') != s.org.start_url() {
-            return Err(ApiError::oidc("InvalidRequestException", format!("Invalid start url: {start_url}")));
-        }
-        if !allows_grant(&client, GRANT_DEVICE_CODE) {
-            return Err(ApiError::oidc("UnauthorizedClientException", "Client is not authorized to use the device code grant"));
-        }
-        let device_code = crate::ids::random_b64(64);
-        let user_code = crate::ids::user_code();
-        let lens = &s.org.sessions;
-        let verification_uri = s
-            .urls
-            .web_url(&format!("device.sso.{}.amazonaws.com", s.org.directory.region), "/");
-        let out = json!({
-            "deviceCode": device_code,
-            "userCode": user_code,
-            "verificationUri": verification_uri,
-            "verificationUriComplete": format!("{verification_uri}?user_code={user_code}"),
-            "expiresIn": lens.device_code_seconds,
-            "interval": lens.device_poll_interval_seconds,
-        });
-        s.state.lock().unwrap().devices.insert(
-            device_code,
-            Device {
-                client_id: input.client_id.unwrap_or_default(),
-                user_code,
-                start_url: start_url.to_owned(),
-                expires_at: s.clock.epoch_secs() + lens.device_code_seconds,
-                interval: lens.device_poll_interval_seconds,
-                last_poll_ms: None,
-                status: DeviceStatus::Pending,
-            },
-        );
-        Ok(Json(out).into_response())
-    })
+    run_op(
+        &s.clone(),
+        Service::Oidc,
+        "StartDeviceAuthorization",
+        || async move {
+            let input: StartDeviceInput = body(&raw)?;
+            let client = check_client(
+                &s,
+                required(&input.client_id, "clientId")?,
+                required(&input.client_secret, "clientSecret")?,
+            )?;
+            let start_url = required(&input.start_url, "startUrl")?;
+            if start_url.trim_end_matches('/') != s.org.start_url() {
+                return Err(ApiError::oidc(
+                    "InvalidRequestException",
+                    format!("Invalid start url: {start_url}"),
+                ));
+            }
+            if !allows_grant(&client, GRANT_DEVICE_CODE) {
+                return Err(ApiError::oidc(
+                    "UnauthorizedClientException",
+                    "Client is not authorized to use the device code grant",
+                ));
+            }
+            let device_code = crate::ids::random_b64(64);
+            let user_code = crate::ids::user_code();
+            let lens = &s.org.sessions;
+            let verification_uri = s.urls.web_url(
+                &format!("device.sso.{}.amazonaws.com", s.org.directory.region),
+                "/",
+            );
+            let out = json!({
+                "deviceCode": device_code,
+                "userCode": user_code,
+                "verificationUri": verification_uri,
+                "verificationUriComplete": format!("{verification_uri}?user_code={user_code}"),
+                "expiresIn": lens.device_code_seconds,
+                "interval": lens.device_poll_interval_seconds,
+            });
+            s.state.lock().unwrap().devices.insert(
+                device_code,
+                Device {
+                    client_id: input.client_id.unwrap_or_default(),
+                    user_code,
+                    start_url: start_url.to_owned(),
+                    expires_at: s.clock.epoch_secs() + lens.device_code_seconds,
+                    interval: lens.device_poll_interval_seconds,
+                    last_poll_ms: None,
+                    status: DeviceStatus::Pending,
+                },
+            );
+            Ok(Json(out).into_response())
+        },
+    )
     .await
 }
 
@@ -254,24 +289,54 @@ async fn create_token(State(s): State<Arc<Shared>>, raw: Bytes) -> Response {
     run_op(&s.clone(), Service::Oidc, "CreateToken", || async move {
         let input: CreateTokenInput = body(&raw)?;
         let client_id = required(&input.client_id, "clientId")?.to_owned();
-        let client = check_client(&s, &client_id, required(&input.client_secret, "clientSecret")?)?;
+        let client = check_client(
+            &s,
+            &client_id,
+            required(&input.client_secret, "clientSecret")?,
+        )?;
         let grant = required(&input.grant_type, "grantType")?;
-        if ![GRANT_DEVICE_CODE, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN].contains(&grant) {
-            return Err(ApiError::oidc("UnsupportedGrantTypeException", format!("Unsupported grant type: {grant}")));
+        if ![
+            GRANT_DEVICE_CODE,
+            GRANT_AUTHORIZATION_CODE,
+            GRANT_REFRESH_TOKEN,
+        ]
+        .contains(&grant)
+        {
+            return Err(ApiError::oidc(
+                "UnsupportedGrantTypeException",
+                format!("Unsupported grant type: {grant}"),
+            ));
         }
         if !allows_grant(&client, grant) {
-            return Err(ApiError::oidc("UnauthorizedClientException", format!("Client is not authorized to use the {grant} grant")));
+            return Err(ApiError::oidc(
+                "UnauthorizedClientException",
+                format!("Client is not authorized to use the {grant} grant"),
+            ));
         }
         match grant {
-            GRANT_DEVICE_CODE => device_token(&s, &client_id, &client, required(&input.device_code, "deviceCode")?),
+            GRANT_DEVICE_CODE => device_token(
+                &s,
+                &client_id,
+                &client,
+                required(&input.device_code, "deviceCode")?,
+            ),
             GRANT_AUTHORIZATION_CODE => code_token(&s, &client_id, &client, &input),
-            _ => refresh(&s, &client_id, required(&input.refresh_token, "refreshToken")?),
+            _ => refresh(
+                &s,
+                &client_id,
+                required(&input.refresh_token, "refreshToken")?,
+            ),
         }
     })
     .await
 }
 
-fn device_token(s: &Shared, client_id: &str, client: &Client, device_code: &str) -> Result<Response, ApiError> {
+fn device_token(
+    s: &Shared,
+    client_id: &str,
+    client: &Client,
+    device_code: &str,
+) -> Result<Response, ApiError> {
     let now_ms = s.clock.epoch_millis();
     let now = now_ms / 1000;
     let user = {
@@ -280,20 +345,43 @@ fn device_token(s: &Shared, client_id: &str, client: &Client, device_code: &str)
             .devices
             .get_mut(device_code)
             .filter(|d| d.client_id == client_id)
-            .ok_or_else(|| ApiError::oidc("InvalidGrantException", "Invalid device code provided"))?;
+            .ok_or_else(|| {
+                ApiError::oidc("InvalidGrantException", "Invalid device code provided")
+            })?;
         if d.expires_at <= now {
-            return Err(ApiError::oidc("ExpiredTokenException", "Device code has expired"));
+            return Err(ApiError::oidc(
+                "ExpiredTokenException",
+                "Device code has expired",
+            ));
         }
-        let too_fast = d.last_poll_ms.is_some_and(|last| now_ms < last + d.interval * 1000);
+        let too_fast = d
+            .last_poll_ms
+            .is_some_and(|last| now_ms < last + d.interval * 1000);
         d.last_poll_ms = Some(now_ms);
         match &d.status {
-            DeviceStatus::Used => return Err(ApiError::oidc("InvalidGrantException", "Device code has already been used")),
-            DeviceStatus::Denied => return Err(ApiError::oidc("AccessDeniedException", "The user denied the authorization request")),
+            DeviceStatus::Used => {
+                return Err(ApiError::oidc(
+                    "InvalidGrantException",
+                    "Device code has already been used",
+                ))
+            }
+            DeviceStatus::Denied => {
+                return Err(ApiError::oidc(
+                    "AccessDeniedException",
+                    "The user denied the authorization request",
+                ))
+            }
             DeviceStatus::Pending if too_fast => {
-                return Err(ApiError::oidc("SlowDownException", "Client is polling too quickly"))
+                return Err(ApiError::oidc(
+                    "SlowDownException",
+                    "Client is polling too quickly",
+                ))
             }
             DeviceStatus::Pending => {
-                return Err(ApiError::oidc("AuthorizationPendingException", "Authorization is still pending"))
+                return Err(ApiError::oidc(
+                    "AuthorizationPendingException",
+                    "Authorization is still pending",
+                ))
             }
             DeviceStatus::Approved { user } => {
                 let user = user.clone();
@@ -303,10 +391,20 @@ fn device_token(s: &Shared, client_id: &str, client: &Client, device_code: &str)
         }
     };
     let session = s.start_session(&user);
-    Ok(issue_tokens(s, client_id, &session, !client.scopes.is_empty()))
+    Ok(issue_tokens(
+        s,
+        client_id,
+        &session,
+        !client.scopes.is_empty(),
+    ))
 }
 
-fn code_token(s: &Shared, client_id: &str, client: &Client, input: &CreateTokenInput) -> Result<Response, ApiError> {
+fn code_token(
+    s: &Shared,
+    client_id: &str,
+    client: &Client,
+    input: &CreateTokenInput,
+) -> Result<Response, ApiError> {
     let code = required(&input.code, "code")?;
     let redirect_uri = required(&input.redirect_uri, "redirectUri")?;
     let verifier = required(&input.code_verifier, "codeVerifier")?;
@@ -317,18 +415,35 @@ fn code_token(s: &Shared, client_id: &str, client: &Client, input: &CreateTokenI
             .codes
             .get_mut(code)
             .filter(|c| c.client_id == client_id)
-            .ok_or_else(|| ApiError::oidc("InvalidGrantException", "Invalid authorization code provided"))?;
+            .ok_or_else(|| {
+                ApiError::oidc(
+                    "InvalidGrantException",
+                    "Invalid authorization code provided",
+                )
+            })?;
         if c.used {
-            return Err(ApiError::oidc("InvalidGrantException", "Authorization code has already been used"));
+            return Err(ApiError::oidc(
+                "InvalidGrantException",
+                "Authorization code has already been used",
+            ));
         }
         if c.expires_at <= now {
-            return Err(ApiError::oidc("ExpiredTokenException", "Authorization code has expired"));
+            return Err(ApiError::oidc(
+                "ExpiredTokenException",
+                "Authorization code has expired",
+            ));
         }
         if c.redirect_uri != redirect_uri {
-            return Err(ApiError::oidc("InvalidGrantException", "Redirect URI does not match the authorization request"));
+            return Err(ApiError::oidc(
+                "InvalidGrantException",
+                "Redirect URI does not match the authorization request",
+            ));
         }
         if pkce_challenge(verifier) != c.code_challenge {
-            return Err(ApiError::oidc("InvalidGrantException", "Code verifier does not match the code challenge"));
+            return Err(ApiError::oidc(
+                "InvalidGrantException",
+                "Code verifier does not match the code challenge",
+            ));
         }
         c.used = true;
         c.user.clone()
@@ -348,10 +463,18 @@ fn refresh(s: &Shared, client_id: &str, token: &str) -> Result<Response, ApiErro
             .get(token)
             .filter(|r| r.client_id == client_id && !r.revoked)
             .cloned()
-            .ok_or_else(|| ApiError::oidc("InvalidGrantException", "Invalid refresh token provided"))?;
-        let live = st.sessions.get(&r.session).is_some_and(|p| !p.revoked && p.ends_at > now);
+            .ok_or_else(|| {
+                ApiError::oidc("InvalidGrantException", "Invalid refresh token provided")
+            })?;
+        let live = st
+            .sessions
+            .get(&r.session)
+            .is_some_and(|p| !p.revoked && p.ends_at > now);
         if !live {
-            return Err(ApiError::oidc("InvalidGrantException", "The session has expired; sign in again"));
+            return Err(ApiError::oidc(
+                "InvalidGrantException",
+                "The session has expired; sign in again",
+            ));
         }
         if let Some(old) = st.refresh_tokens.get_mut(token) {
             old.revoked = true;
@@ -370,12 +493,20 @@ fn issue_tokens(s: &Shared, client_id: &str, session: &str, with_refresh: bool) 
         let mut st = s.state.lock().unwrap();
         st.access_tokens.insert(
             access.clone(),
-            AccessToken { session: session.to_owned(), client_id: client_id.to_owned(), expires_at: s.clock.epoch_secs() + lifetime },
+            AccessToken {
+                session: session.to_owned(),
+                client_id: client_id.to_owned(),
+                expires_at: s.clock.epoch_secs() + lifetime,
+            },
         );
         if let Some(r) = &refresh {
             st.refresh_tokens.insert(
                 r.clone(),
-                RefreshToken { session: session.to_owned(), client_id: client_id.to_owned(), revoked: false },
+                RefreshToken {
+                    session: session.to_owned(),
+                    client_id: client_id.to_owned(),
+                    revoked: false,
+                },
             );
         }
     }
@@ -403,7 +534,13 @@ pub fn pkce_challenge(verifier: &str) -> String {
 fn redirect_back(redirect_uri: &str, state: Option<&str>, params: &[(&str, &str)]) -> Response {
     let mut u = match url::Url::parse(redirect_uri) {
         Ok(u) => u,
-        Err(_) => return error_page(StatusCode::BAD_REQUEST, "Invalid redirect", "The redirect URI is not a URL."),
+        Err(_) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Invalid redirect",
+                "The redirect URI is not a URL.",
+            )
+        }
     };
     {
         let mut q = u.query_pairs_mut();
@@ -417,27 +554,68 @@ fn redirect_back(redirect_uri: &str, state: Option<&str>, params: &[(&str, &str)
     found(u.as_str())
 }
 
-async fn authorize(State(s): State<Arc<Shared>>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn authorize(
+    State(s): State<Arc<Shared>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let Some(client_id) = get("client_id") else {
-        return error_page(StatusCode::BAD_REQUEST, "Invalid request", "client_id is missing.");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            "client_id is missing.",
+        );
     };
     let client = s.state.lock().unwrap().clients.get(client_id).cloned();
     let Some(client) = client.filter(|c| c.expires_at > s.clock.epoch_secs()) else {
         return error_page(StatusCode::BAD_REQUEST, "Invalid client", "This application is not registered or its registration expired. Start the sign-in again from the application.");
     };
-    let Some(redirect_uri) = get("redirect_uri").filter(|r| redirect_matches(&client.redirect_uris, r)) else {
-        return error_page(StatusCode::BAD_REQUEST, "Invalid redirect", "The redirect URI does not match the application's registration.");
+    let Some(redirect_uri) =
+        get("redirect_uri").filter(|r| redirect_matches(&client.redirect_uris, r))
+    else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid redirect",
+            "The redirect URI does not match the application's registration.",
+        );
     };
     let state = get("state");
     if !allows_grant(&client, GRANT_AUTHORIZATION_CODE) {
-        return redirect_back(redirect_uri, state, &[("error", "unauthorized_client"), ("error_description", "client is not registered for the authorization_code grant")]);
+        return redirect_back(
+            redirect_uri,
+            state,
+            &[
+                ("error", "unauthorized_client"),
+                (
+                    "error_description",
+                    "client is not registered for the authorization_code grant",
+                ),
+            ],
+        );
     }
     if get("response_type") != Some("code") {
-        return redirect_back(redirect_uri, state, &[("error", "unsupported_response_type"), ("error_description", "response_type must be code")]);
+        return redirect_back(
+            redirect_uri,
+            state,
+            &[
+                ("error", "unsupported_response_type"),
+                ("error_description", "response_type must be code"),
+            ],
+        );
     }
-    let (Some("S256"), Some(challenge)) = (get("code_challenge_method"), get("code_challenge")) else {
-        return redirect_back(redirect_uri, state, &[("error", "invalid_request"), ("error_description", "PKCE with code_challenge_method=S256 is required")]);
+    let (Some("S256"), Some(challenge)) = (get("code_challenge_method"), get("code_challenge"))
+    else {
+        return redirect_back(
+            redirect_uri,
+            state,
+            &[
+                ("error", "invalid_request"),
+                (
+                    "error_description",
+                    "PKCE with code_challenge_method=S256 is required",
+                ),
+            ],
+        );
     };
     let scopes: Vec<String> = get("scopes")
         .or_else(|| get("scope"))
@@ -457,7 +635,11 @@ async fn authorize(State(s): State<Arc<Shared>>, Query(q): Query<HashMap<String,
         return approve_request(&s, request, &user);
     }
     let id = crate::ids::random_b64(18);
-    s.state.lock().unwrap().auth_requests.insert(id.clone(), request);
+    s.state
+        .lock()
+        .unwrap()
+        .auth_requests
+        .insert(id.clone(), request);
     consent_page(&s, &id, &client.name)
 }
 
@@ -505,15 +687,29 @@ struct Decision {
     user: Option<String>,
 }
 
-async fn authorize_decision(State(s): State<Arc<Shared>>, axum::Form(d): axum::Form<Decision>) -> Response {
+async fn authorize_decision(
+    State(s): State<Arc<Shared>>,
+    axum::Form(d): axum::Form<Decision>,
+) -> Response {
     let Some(request) = s.state.lock().unwrap().auth_requests.remove(&d.request) else {
         return error_page(StatusCode::BAD_REQUEST, "Request expired", "This sign-in request is no longer valid. Start the sign-in again from the application.");
     };
     if d.decision != "allow" {
-        return redirect_back(&request.redirect_uri, request.state.as_deref(), &[("error", "access_denied"), ("error_description", "The user denied the request")]);
+        return redirect_back(
+            &request.redirect_uri,
+            request.state.as_deref(),
+            &[
+                ("error", "access_denied"),
+                ("error_description", "The user denied the request"),
+            ],
+        );
     }
     let Some(user) = d.user.filter(|u| s.org.user(u).is_some()) else {
-        return error_page(StatusCode::BAD_REQUEST, "Unknown user", "Pick one of the listed users.");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown user",
+            "Pick one of the listed users.",
+        );
     };
     approve_request(&s, request, &user)
 }
@@ -533,7 +729,11 @@ fn approve_request(s: &Shared, request: AuthRequest, user: &str) -> Response {
             used: false,
         },
     );
-    let mut resp = redirect_back(&request.redirect_uri, request.state.as_deref(), &[("code", &code)]);
+    let mut resp = redirect_back(
+        &request.redirect_uri,
+        request.state.as_deref(),
+        &[("code", &code)],
+    );
     sign_in_browser(s, user, resp.headers_mut());
     resp
 }
@@ -542,8 +742,14 @@ fn approve_request(s: &Shared, request: AuthRequest, user: &str) -> Response {
 fn sign_in_browser(s: &Shared, user: &str, headers: &mut HeaderMap) {
     let session = s.start_session(user);
     let cookie = crate::ids::random_b64(24);
-    s.state.lock().unwrap().browser_sessions.insert(cookie.clone(), session);
-    if let Ok(v) = format!("{BROWSER_SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Lax").parse() {
+    s.state
+        .lock()
+        .unwrap()
+        .browser_sessions
+        .insert(cookie.clone(), session);
+    if let Ok(v) =
+        format!("{BROWSER_SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Lax").parse()
+    {
         headers.append(header::SET_COOKIE, v);
     }
 }
@@ -553,7 +759,13 @@ pub fn approve_device(s: &Shared, user_code: &str, user: &str) -> bool {
     if s.org.user(user).is_none() {
         return false;
     }
-    set_device_status(s, user_code, DeviceStatus::Approved { user: user.to_owned() })
+    set_device_status(
+        s,
+        user_code,
+        DeviceStatus::Approved {
+            user: user.to_owned(),
+        },
+    )
 }
 
 /// Denies a pending device authorization by user code.
@@ -585,22 +797,44 @@ pub async fn device_page(shared: Arc<Shared>, req: Request) -> Response {
     let query: HashMap<String, String> = req
         .uri()
         .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default();
     let form: HashMap<String, String> = if method == axum::http::Method::POST {
-        let bytes = axum::body::to_bytes(req.into_body(), 64 * 1024).await.unwrap_or_default();
+        let bytes = axum::body::to_bytes(req.into_body(), 64 * 1024)
+            .await
+            .unwrap_or_default();
         url::form_urlencoded::parse(&bytes).into_owned().collect()
     } else {
         HashMap::new()
     };
-    let code = form.get("user_code").or_else(|| query.get("user_code")).cloned().unwrap_or_default();
+    let code = form
+        .get("user_code")
+        .or_else(|| query.get("user_code"))
+        .cloned()
+        .unwrap_or_default();
     let done = |title: &str, id: &str, msg: &str| {
-        page(StatusCode::OK, title, &format!(r#"<h1 id="{id}">{}</h1><p>{}</p>"#, escape(title), escape(msg)))
+        page(
+            StatusCode::OK,
+            title,
+            &format!(
+                r#"<h1 id="{id}">{}</h1><p>{}</p>"#,
+                escape(title),
+                escape(msg)
+            ),
+        )
     };
     if method == axum::http::Method::POST {
         let decision = form.get("decision").map(String::as_str).unwrap_or("");
         let user = form.get("user").cloned().unwrap_or_default();
-        let ok = if decision == "allow" { approve_device(&shared, &code, &user) } else { deny_device(&shared, &code) };
+        let ok = if decision == "allow" {
+            approve_device(&shared, &code, &user)
+        } else {
+            deny_device(&shared, &code)
+        };
         return match (ok, decision) {
             (true, "allow") => {
                 let mut r = done("Request approved", "device-approved", "You can close this window and return to the application.");
@@ -613,7 +847,11 @@ pub async fn device_page(shared: Arc<Shared>, req: Request) -> Response {
     }
     if let (Some(user), false) = (shared.auto_approve_user(), code.is_empty()) {
         if approve_device(&shared, &code, &user) {
-            return done("Request approved", "device-approved", "You can close this window and return to the application.");
+            return done(
+                "Request approved",
+                "device-approved",
+                "You can close this window and return to the application.",
+            );
         }
     }
     page(
@@ -648,11 +886,20 @@ mod tests {
     #[test]
     fn loopback_redirects() {
         let reg = vec!["http://127.0.0.1/oauth/callback".to_owned()];
-        assert!(redirect_matches(&reg, "http://127.0.0.1:53127/oauth/callback"));
+        assert!(redirect_matches(
+            &reg,
+            "http://127.0.0.1:53127/oauth/callback"
+        ));
         assert!(redirect_matches(&reg, "http://127.0.0.1/oauth/callback"));
         assert!(!redirect_matches(&reg, "http://127.0.0.1:53127/other"));
-        assert!(!redirect_matches(&reg, "https://127.0.0.1:53127/oauth/callback"));
-        assert!(!redirect_matches(&reg, "http://evil.example/oauth/callback"));
+        assert!(!redirect_matches(
+            &reg,
+            "https://127.0.0.1:53127/oauth/callback"
+        ));
+        assert!(!redirect_matches(
+            &reg,
+            "http://evil.example/oauth/callback"
+        ));
         assert!(!is_loopback_redirect("http://example.com/cb"));
     }
 }

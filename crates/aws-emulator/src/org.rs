@@ -238,7 +238,8 @@ pub enum OrgError {
 impl Org {
     /// The built-in demo organisation.
     pub fn demo() -> Org {
-        Org::from_toml(DEMO_TOML, "<built-in demo>").expect("the built-in demo organisation is valid")
+        Org::from_toml(DEMO_TOML, "<built-in demo>")
+            .expect("the built-in demo organisation is valid")
     }
 
     /// Reads and checks a fixture file.
@@ -293,7 +294,10 @@ impl Org {
             .filter(|a| a.user == user)
             .map(|a| a.account.as_str())
             .collect();
-        self.accounts.iter().filter(|a| ids.contains(a.id.as_str())).collect()
+        self.accounts
+            .iter()
+            .filter(|a| ids.contains(a.id.as_str()))
+            .collect()
     }
 
     /// Permission sets assigned to the user in an account, in fixture order, without repeats.
@@ -324,15 +328,36 @@ impl Org {
     /// Checks that every reference resolves and every id is well formed.
     pub fn check(&self) -> Result<(), OrgError> {
         let bad = |m: String| Err(OrgError::Invalid(m));
-        if !self.directory.id.starts_with("d-") && !self.directory.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return bad(format!("directory id `{}` should look like `d-1234567890`", self.directory.id));
+        if !self.directory.id.starts_with("d-")
+            && !self
+                .directory
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return bad(format!(
+                "directory id `{}` should look like `d-1234567890`",
+                self.directory.id
+            ));
         }
         unique(self.users.iter().map(|u| u.user_name.as_str()), "user")?;
         unique(self.accounts.iter().map(|a| a.id.as_str()), "account")?;
-        unique(self.permission_sets.iter().map(|p| p.name.as_str()), "permission set")?;
-        unique(self.saml_applications.iter().map(|a| a.id.as_str()), "SAML application")?;
-        unique(self.connect_instances.iter().map(|i| i.id.as_str()), "Connect instance")?;
-        unique(self.connect_instances.iter().map(|i| i.alias.as_str()), "Connect instance alias")?;
+        unique(
+            self.permission_sets.iter().map(|p| p.name.as_str()),
+            "permission set",
+        )?;
+        unique(
+            self.saml_applications.iter().map(|a| a.id.as_str()),
+            "SAML application",
+        )?;
+        unique(
+            self.connect_instances.iter().map(|i| i.id.as_str()),
+            "Connect instance",
+        )?;
+        unique(
+            self.connect_instances.iter().map(|i| i.alias.as_str()),
+            "Connect instance alias",
+        )?;
         for a in &self.accounts {
             if a.id.len() != 12 || !a.id.bytes().all(|b| b.is_ascii_digit()) {
                 return bad(format!("account id `{}` must be 12 digits", a.id));
@@ -343,25 +368,40 @@ impl Org {
                 return bad(format!("an assignment names the unknown user `{}`", a.user));
             }
             if self.account(&a.account).is_none() {
-                return bad(format!("an assignment names the unknown account `{}`", a.account));
+                return bad(format!(
+                    "an assignment names the unknown account `{}`",
+                    a.account
+                ));
             }
             if self.permission_set(&a.permission_set).is_none() {
-                return bad(format!("an assignment names the unknown permission set `{}`", a.permission_set));
+                return bad(format!(
+                    "an assignment names the unknown permission set `{}`",
+                    a.permission_set
+                ));
             }
         }
         for app in &self.saml_applications {
             if self.account(&app.account).is_none() {
-                return bad(format!("SAML application `{}` names the unknown account `{}`", app.name, app.account));
+                return bad(format!(
+                    "SAML application `{}` names the unknown account `{}`",
+                    app.name, app.account
+                ));
             }
             for u in &app.users {
                 if self.user(u).is_none() {
-                    return bad(format!("SAML application `{}` is assigned to the unknown user `{u}`", app.name));
+                    return bad(format!(
+                        "SAML application `{}` is assigned to the unknown user `{u}`",
+                        app.name
+                    ));
                 }
             }
         }
         for i in &self.connect_instances {
             if self.account(&i.account).is_none() {
-                return bad(format!("Connect instance `{}` names the unknown account `{}`", i.alias, i.account));
+                return bad(format!(
+                    "Connect instance `{}` names the unknown account `{}`",
+                    i.alias, i.account
+                ));
             }
             if !valid_alias(&i.alias) {
                 return bad(format!(
@@ -370,7 +410,10 @@ impl Org {
                 ));
             }
             if uuid::Uuid::parse_str(&i.id).is_err() {
-                return bad(format!("Connect instance `{}` has id `{}`, which is not a UUID", i.alias, i.id));
+                return bad(format!(
+                    "Connect instance `{}` has id `{}`, which is not a UUID",
+                    i.alias, i.id
+                ));
             }
         }
         Ok(())
@@ -392,7 +435,9 @@ pub fn valid_alias(alias: &str) -> bool {
     !alias.is_empty()
         && alias.len() <= 45
         && !alias.starts_with("d-")
-        && alias.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && alias
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && alias.as_bytes()[0].is_ascii_alphanumeric()
         && alias.as_bytes()[alias.len() - 1].is_ascii_alphanumeric()
 }

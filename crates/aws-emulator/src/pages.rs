@@ -54,7 +54,11 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     page(
         status,
         title,
-        &format!(r#"<h1 id="error-title">{}</h1><p id="error-message" class="error">{}</p>"#, escape(title), escape(message)),
+        &format!(
+            r#"<h1 id="error-title">{}</h1><p id="error-message" class="error">{}</p>"#,
+            escape(title),
+            escape(message)
+        ),
     )
 }
 
@@ -64,6 +68,9 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

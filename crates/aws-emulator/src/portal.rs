@@ -67,11 +67,18 @@ fn bad_request(message: impl Into<String>) -> ApiError {
 }
 
 fn param<'a>(q: &'a HashMap<String, String>, name: &str) -> Result<&'a str, ApiError> {
-    q.get(name).map(String::as_str).filter(|v| !v.is_empty()).ok_or_else(|| bad_request(format!("{name} is required")))
+    q.get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| bad_request(format!("{name} is required")))
 }
 
 /// One page of `items` after the opaque `token`, at most `max` long, and the next token.
-fn paginate<T: Clone>(items: &[T], q: &HashMap<String, String>, scope: &str) -> Result<(Vec<T>, Option<String>), ApiError> {
+fn paginate<T: Clone>(
+    items: &[T],
+    q: &HashMap<String, String>,
+    scope: &str,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
     let max = match q.get("max_result") {
         Some(m) => m
             .parse::<usize>()
@@ -85,7 +92,10 @@ fn paginate<T: Clone>(items: &[T], q: &HashMap<String, String>, scope: &str) -> 
         None => 0,
     };
     let end = (start + max).min(items.len());
-    let page = items.get(start.min(items.len())..end).unwrap_or_default().to_vec();
+    let page = items
+        .get(start.min(items.len())..end)
+        .unwrap_or_default()
+        .to_vec();
     let next = (end < items.len()).then(|| encode_token(end, scope));
     Ok((page, next))
 }
@@ -95,10 +105,14 @@ fn encode_token(offset: usize, scope: &str) -> String {
 }
 
 fn decode_token(token: &str, scope: &str) -> Option<usize> {
-    let raw = base64::engine::general_purpose::STANDARD.decode(token).ok()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .ok()?;
     let text = String::from_utf8(raw).ok()?;
     let (offset, tag) = text.split_once(':')?;
-    (tag == short_hash(scope)).then(|| offset.parse().ok()).flatten()
+    (tag == short_hash(scope))
+        .then(|| offset.parse().ok())
+        .flatten()
 }
 
 fn short_hash(s: &str) -> String {
@@ -120,39 +134,61 @@ async fn list_accounts(State(s): State<Arc<Shared>>, headers: HeaderMap, Query(q
     .await
 }
 
-async fn list_account_roles(State(s): State<Arc<Shared>>, headers: HeaderMap, Query(q): Q) -> Response {
-    run_op(&s.clone(), Service::Portal, "ListAccountRoles", || async move {
-        let (user, _) = caller(&s, &headers)?;
-        let account = param(&q, "account_id")?;
-        let roles: Vec<Value> = s
-            .org
-            .roles_of(&user, account)
-            .into_iter()
-            .map(|r| json!({"roleName": r, "accountId": account}))
-            .collect();
-        let (page, next) = paginate(&roles, &q, &format!("roles/{user}/{account}"))?;
-        Ok(Json(json!({"nextToken": next, "roleList": page})).into_response())
-    })
+async fn list_account_roles(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    run_op(
+        &s.clone(),
+        Service::Portal,
+        "ListAccountRoles",
+        || async move {
+            let (user, _) = caller(&s, &headers)?;
+            let account = param(&q, "account_id")?;
+            let roles: Vec<Value> = s
+                .org
+                .roles_of(&user, account)
+                .into_iter()
+                .map(|r| json!({"roleName": r, "accountId": account}))
+                .collect();
+            let (page, next) = paginate(&roles, &q, &format!("roles/{user}/{account}"))?;
+            Ok(Json(json!({"nextToken": next, "roleList": page})).into_response())
+        },
+    )
     .await
 }
 
-async fn get_role_credentials(State(s): State<Arc<Shared>>, headers: HeaderMap, Query(q): Q) -> Response {
-    run_op(&s.clone(), Service::Portal, "GetRoleCredentials", || async move {
-        let (user, _) = caller(&s, &headers)?;
-        let account = param(&q, "account_id")?;
-        let role = param(&q, "role_name")?;
-        if !s.org.is_assigned(&user, account, role) {
-            return Err(ApiError::portal(StatusCode::FORBIDDEN, "ForbiddenException", "No access"));
-        }
-        let (akid, c) = s.issue_role_credentials(&user, account, role);
-        Ok(Json(json!({"roleCredentials": {
-            "accessKeyId": akid,
-            "secretAccessKey": c.secret_access_key,
-            "sessionToken": c.session_token,
-            "expiration": c.expires_at * 1000,
-        }}))
-        .into_response())
-    })
+async fn get_role_credentials(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    run_op(
+        &s.clone(),
+        Service::Portal,
+        "GetRoleCredentials",
+        || async move {
+            let (user, _) = caller(&s, &headers)?;
+            let account = param(&q, "account_id")?;
+            let role = param(&q, "role_name")?;
+            if !s.org.is_assigned(&user, account, role) {
+                return Err(ApiError::portal(
+                    StatusCode::FORBIDDEN,
+                    "ForbiddenException",
+                    "No access",
+                ));
+            }
+            let (akid, c) = s.issue_role_credentials(&user, account, role);
+            Ok(Json(json!({"roleCredentials": {
+                "accessKeyId": akid,
+                "secretAccessKey": c.secret_access_key,
+                "sessionToken": c.session_token,
+                "expiration": c.expires_at * 1000,
+            }}))
+            .into_response())
+        },
+    )
     .await
 }
 
@@ -226,20 +262,38 @@ fn app_instances(s: &Shared, user: &str) -> Vec<Value> {
 }
 
 /// The undocumented pages answer `{"paginationToken", "result"}`.
-fn portal_page(items: &[Value], q: &HashMap<String, String>, scope: &str) -> Result<Response, ApiError> {
+fn portal_page(
+    items: &[Value],
+    q: &HashMap<String, String>,
+    scope: &str,
+) -> Result<Response, ApiError> {
     let (page, next) = paginate(items, q, scope)?;
     Ok(Json(json!({"paginationToken": next, "result": page})).into_response())
 }
 
-async fn list_app_instances(State(s): State<Arc<Shared>>, headers: HeaderMap, Query(q): Q) -> Response {
-    run_op(&s.clone(), Service::Portal, "ListAppInstances", || async move {
-        let (user, _) = caller(&s, &headers)?;
-        portal_page(&app_instances(&s, &user), &q, &format!("apps/{user}"))
-    })
+async fn list_app_instances(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    run_op(
+        &s.clone(),
+        Service::Portal,
+        "ListAppInstances",
+        || async move {
+            let (user, _) = caller(&s, &headers)?;
+            portal_page(&app_instances(&s, &user), &q, &format!("apps/{user}"))
+        },
+    )
     .await
 }
 
-async fn list_profiles(State(s): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>, Query(q): Q) -> Response {
+async fn list_profiles(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Q,
+) -> Response {
     run_op(&s.clone(), Service::Portal, "ListAppInstanceProfiles", || async move {
         let (user, _) = caller(&s, &headers)?;
         let not_found = || ApiError::portal(StatusCode::NOT_FOUND, "ResourceNotFoundException", "Application instance not found");
@@ -281,27 +335,46 @@ async fn list_profiles(State(s): State<Arc<Shared>>, headers: HeaderMap, Path(id
     .await
 }
 
-async fn saml_assertion(State(s): State<Arc<Shared>>, headers: HeaderMap, Path(key): Path<String>) -> Response {
-    run_op(&s.clone(), Service::Portal, "GetSamlAssertion", || async move {
-        let (user, _) = caller(&s, &headers)?;
-        let not_found = || ApiError::portal(StatusCode::NOT_FOUND, "ResourceNotFoundException", "Application profile not found");
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&key).map_err(|_| not_found())?;
-        let text = String::from_utf8(raw).map_err(|_| not_found())?;
-        let app_id = text.split('_').nth(1).ok_or_else(not_found)?;
-        let app = s
-            .org
-            .applications_of(&user)
-            .into_iter()
-            .find(|a| a.id == app_id)
-            .ok_or_else(|| ApiError::portal(StatusCode::FORBIDDEN, "ForbiddenException", "No access"))?;
-        Ok(Json(json!({
-            "encodedResponse": crate::saml::assertion(&s, &user, app),
-            "destination": s.urls.web_url("signin.aws.amazon.com", "/saml"),
-            "relayState": app.relay_state,
-            "prettyPrintedXml": "",
-        }))
-        .into_response())
-    })
+async fn saml_assertion(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Response {
+    run_op(
+        &s.clone(),
+        Service::Portal,
+        "GetSamlAssertion",
+        || async move {
+            let (user, _) = caller(&s, &headers)?;
+            let not_found = || {
+                ApiError::portal(
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFoundException",
+                    "Application profile not found",
+                )
+            };
+            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(&key)
+                .map_err(|_| not_found())?;
+            let text = String::from_utf8(raw).map_err(|_| not_found())?;
+            let app_id = text.split('_').nth(1).ok_or_else(not_found)?;
+            let app = s
+                .org
+                .applications_of(&user)
+                .into_iter()
+                .find(|a| a.id == app_id)
+                .ok_or_else(|| {
+                    ApiError::portal(StatusCode::FORBIDDEN, "ForbiddenException", "No access")
+                })?;
+            Ok(Json(json!({
+                "encodedResponse": crate::saml::assertion(&s, &user, app),
+                "destination": s.urls.web_url("signin.aws.amazon.com", "/saml"),
+                "relayState": app.relay_state,
+                "prettyPrintedXml": "",
+            }))
+            .into_response())
+        },
+    )
     .await
 }
 
@@ -314,23 +387,46 @@ pub fn signin_host(region: &str) -> String {
     }
 }
 
-async fn console_federation(State(s): State<Arc<Shared>>, headers: HeaderMap, Query(q): Q) -> Response {
-    run_op(&s.clone(), Service::Portal, "GetConsoleFederation", || async move {
-        let (user, _) = caller(&s, &headers)?;
-        let account = param(&q, "account_id")?;
-        let role = param(&q, "role_name")?;
-        if !s.org.is_assigned(&user, account, role) {
-            return Err(ApiError::portal(StatusCode::FORBIDDEN, "ForbiddenException", "No access"));
-        }
-        let (akid, _) = s.issue_role_credentials(&user, account, role);
-        let token = crate::ids::random_b64(96);
-        s.state.lock().unwrap().signin_tokens.insert(
-            token.clone(),
-            SigninToken { access_key_id: akid, created: s.clock.epoch_secs(), session_duration: None, used: false },
-        );
-        let location = s.urls.web_url(&signin_host(&s.org.directory.region), "/federation");
-        Ok(Json(json!({"signInToken": token, "signInFederationLocation": location})).into_response())
-    })
+async fn console_federation(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    run_op(
+        &s.clone(),
+        Service::Portal,
+        "GetConsoleFederation",
+        || async move {
+            let (user, _) = caller(&s, &headers)?;
+            let account = param(&q, "account_id")?;
+            let role = param(&q, "role_name")?;
+            if !s.org.is_assigned(&user, account, role) {
+                return Err(ApiError::portal(
+                    StatusCode::FORBIDDEN,
+                    "ForbiddenException",
+                    "No access",
+                ));
+            }
+            let (akid, _) = s.issue_role_credentials(&user, account, role);
+            let token = crate::ids::random_b64(96);
+            s.state.lock().unwrap().signin_tokens.insert(
+                token.clone(),
+                SigninToken {
+                    access_key_id: akid,
+                    created: s.clock.epoch_secs(),
+                    session_duration: None,
+                    used: false,
+                },
+            );
+            let location = s
+                .urls
+                .web_url(&signin_host(&s.org.directory.region), "/federation");
+            Ok(
+                Json(json!({"signInToken": token, "signInFederationLocation": location}))
+                    .into_response(),
+            )
+        },
+    )
     .await
 }
 

@@ -28,7 +28,12 @@ use crate::state::Shared;
 pub struct ResetConnection;
 
 /// Runs one API operation: latency, rate limit, faults, then the handler.
-pub async fn run_op<F, Fut>(shared: &Arc<Shared>, service: Service, operation: &'static str, handler: F) -> Response
+pub async fn run_op<F, Fut>(
+    shared: &Arc<Shared>,
+    service: Service,
+    operation: &'static str,
+    handler: F,
+) -> Response
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Response, ApiError>>,
@@ -77,7 +82,11 @@ pub fn finish(shared: &Shared, mut resp: Response) -> Response {
 
 async fn slow_body(resp: Response, delay: Duration) -> Response {
     let (mut parts, body) = resp.into_parts();
-    let bytes = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let bytes = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
     let mid = bytes.len() / 2;
     let first = bytes.slice(..mid);
     let second = bytes.slice(mid..);
@@ -100,7 +109,11 @@ async fn slow_body(resp: Response, delay: Duration) -> Response {
 
 async fn malformed_body(resp: Response) -> Response {
     let (mut parts, body) = resp.into_parts();
-    let bytes = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let bytes = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
     let cut = bytes.slice(..bytes.len() / 2);
     parts.headers.remove(http::header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(cut))
@@ -117,19 +130,31 @@ pub async fn serve(listener: TcpListener, router: Router, mut shutdown: watch::R
         let router = router.clone();
         let mut shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let Ok(std_stream) = stream.into_std() else { return };
-            let Ok(dup) = std_stream.try_clone() else { return };
-            let Ok(stream) = tokio::net::TcpStream::from_std(std_stream) else { return };
+            let Ok(std_stream) = stream.into_std() else {
+                return;
+            };
+            let Ok(dup) = std_stream.try_clone() else {
+                return;
+            };
+            let Ok(stream) = tokio::net::TcpStream::from_std(std_stream) else {
+                return;
+            };
             let dup = Arc::new(dup);
             let dup_for_service = dup.clone();
             let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
                 let router = router.clone();
                 let dup = dup_for_service.clone();
                 async move {
-                    let resp = router.oneshot(req.map(Body::new)).await.unwrap_or_else(|e| match e {});
+                    let resp = router
+                        .oneshot(req.map(Body::new))
+                        .await
+                        .unwrap_or_else(|e| match e {});
                     if resp.extensions().get::<ResetConnection>().is_some() {
                         let _ = socket2::SockRef::from(&*dup).set_linger(Some(Duration::ZERO));
-                        return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset"));
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionReset,
+                            "injected reset",
+                        ));
                     }
                     Ok::<_, std::io::Error>(resp)
                 }

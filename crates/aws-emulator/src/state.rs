@@ -48,7 +48,9 @@ pub struct Client {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceStatus {
     Pending,
-    Approved { user: String },
+    Approved {
+        user: String,
+    },
     Denied,
     /// Tokens were issued; the device code cannot be used again.
     Used,
@@ -202,7 +204,11 @@ impl State {
         if let Some(s) = self.sessions.get_mut(session) {
             s.revoked = true;
         }
-        for r in self.refresh_tokens.values_mut().filter(|r| r.session == session) {
+        for r in self
+            .refresh_tokens
+            .values_mut()
+            .filter(|r| r.session == session)
+        {
             r.revoked = true;
         }
     }
@@ -245,7 +251,12 @@ impl Shared {
         let ends_at = now + self.org.sessions.portal_session_minutes * 60;
         self.state.lock().unwrap().sessions.insert(
             id.clone(),
-            PortalSession { user: user.to_owned(), started: now, ends_at, revoked: false },
+            PortalSession {
+                user: user.to_owned(),
+                started: now,
+                ends_at,
+                revoked: false,
+            },
         );
         id
     }
@@ -254,7 +265,12 @@ impl Shared {
 impl Shared {
     /// Issues temporary credentials for `role` in `account` to `user` (role session name = user
     /// name), valid for the organisation's role-credential length. Returns the access key id.
-    pub fn issue_role_credentials(&self, user: &str, account: &str, role: &str) -> (String, RoleCredentials) {
+    pub fn issue_role_credentials(
+        &self,
+        user: &str,
+        account: &str,
+        role: &str,
+    ) -> (String, RoleCredentials) {
         let now = self.clock.epoch_secs();
         let akid = crate::ids::access_key_id();
         let creds = RoleCredentials {
@@ -265,7 +281,11 @@ impl Shared {
             role: role.to_owned(),
             expires_at: now + self.org.sessions.role_credentials_minutes * 60,
         };
-        self.state.lock().unwrap().role_credentials.insert(akid.clone(), creds.clone());
+        self.state
+            .lock()
+            .unwrap()
+            .role_credentials
+            .insert(akid.clone(), creds.clone());
         (akid, creds)
     }
 }

@@ -21,7 +21,12 @@ fn post(url: &str) -> String {
     let u = url::Url::parse(url).unwrap();
     let mut s = std::net::TcpStream::connect((u.host_str().unwrap(), u.port().unwrap())).unwrap();
     let path = format!("{}?{}", u.path(), u.query().unwrap_or(""));
-    write!(s, "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", u.authority()).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        u.authority()
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
@@ -30,7 +35,16 @@ fn post(url: &str) -> String {
 #[test]
 fn serve_prints_one_json_line_and_obeys_control() {
     let mut child = bin()
-        .args(["serve", "--generate", "50", "--auto-approve", "--latency-ms", "1", "--fault", "ListAccounts:throttle:2"])
+        .args([
+            "serve",
+            "--generate",
+            "50",
+            "--auto-approve",
+            "--latency-ms",
+            "1",
+            "--fault",
+            "ListAccounts:throttle:2",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -44,19 +58,34 @@ fn serve_prints_one_json_line_and_obeys_control() {
     assert_eq!(v["region"], "us-east-1");
     let control = v["control"].as_str().unwrap();
     let moved = post(&format!("{control}/clock/advance?seconds=3600"));
-    assert!(moved.starts_with("HTTP/1.1 200") && moved.contains("\"offset_seconds\":3600"), "{moved}");
+    assert!(
+        moved.starts_with("HTTP/1.1 200") && moved.contains("\"offset_seconds\":3600"),
+        "{moved}"
+    );
     let bad = post(&format!("{control}/clock/advance?seconds=soon"));
-    assert!(bad.starts_with("HTTP/1.1 400") && bad.contains("whole number of seconds"), "{bad}");
+    assert!(
+        bad.starts_with("HTTP/1.1 400") && bad.contains("whole number of seconds"),
+        "{bad}"
+    );
 }
 
 #[test]
 fn refuses_unknown_user_and_bad_fault_with_a_hint() {
-    let out = bin().args(["serve", "--demo", "--auto-approve", "nobody@example.com"]).output().unwrap();
+    let out = bin()
+        .args(["serve", "--demo", "--auto-approve", "nobody@example.com"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("nobody@example.com") && err.contains("alex.rivera@example.com"), "{err}");
+    assert!(
+        err.contains("nobody@example.com") && err.contains("alex.rivera@example.com"),
+        "{err}"
+    );
 
-    let out = bin().args(["serve", "--fault", "ListAccounts:explode"]).output().unwrap();
+    let out = bin()
+        .args(["serve", "--fault", "ListAccounts:explode"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("OPERATION:KIND[:COUNT]"));
 
