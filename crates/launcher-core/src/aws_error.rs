@@ -26,7 +26,11 @@ pub struct AwsError {
 /// Removes a Coral URL suffix (`:http://…`) and a namespace prefix (`ns#`).
 pub fn sanitize_code(raw: &str) -> &str {
     let before_colon = raw.split(':').next().unwrap_or(raw);
-    before_colon.rsplit('#').next().unwrap_or(before_colon).trim()
+    before_colon
+        .rsplit('#')
+        .next()
+        .unwrap_or(before_colon)
+        .trim()
 }
 
 /// The sso-oidc exception shape named by an OAuth `error` code.
@@ -54,7 +58,11 @@ fn short(s: &str) -> String {
 }
 
 /// Decodes an error response from its status, headers (name, value pairs) and body.
-pub fn decode<'a>(status: u16, headers: impl IntoIterator<Item = (&'a str, &'a str)>, body: &[u8]) -> AwsError {
+pub fn decode<'a>(
+    status: u16,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    body: &[u8],
+) -> AwsError {
     let mut header_code = None;
     let mut request_id = None;
     for (name, value) in headers {
@@ -66,18 +74,31 @@ pub fn decode<'a>(status: u16, headers: impl IntoIterator<Item = (&'a str, &'a s
     }
     let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let text = |k: &str| json.get(k).and_then(Value::as_str).map(str::to_owned);
-    let body_code = text("code").or_else(|| text("Code")).or_else(|| text("__type"));
+    let body_code = text("code")
+        .or_else(|| text("Code"))
+        .or_else(|| text("__type"));
     let oauth_error = text("error");
     let code = header_code
         .filter(|c| !c.is_empty())
         .or_else(|| body_code.map(|c| sanitize_code(&c).to_owned()))
-        .or_else(|| oauth_error.as_deref().and_then(oidc_shape_for_oauth).map(str::to_owned));
+        .or_else(|| {
+            oauth_error
+                .as_deref()
+                .and_then(oidc_shape_for_oauth)
+                .map(str::to_owned)
+        });
     let message = text("message")
         .or_else(|| text("Message"))
         .or_else(|| text("error_description"))
         .or_else(|| text("errorMessage"))
         .map(|m| short(&m));
-    AwsError { status, code, message, oauth_error: oauth_error.map(|e| short(&e)), request_id }
+    AwsError {
+        status,
+        code,
+        message,
+        oauth_error: oauth_error.map(|e| short(&e)),
+        request_id,
+    }
 }
 
 impl AwsError {
@@ -90,7 +111,15 @@ impl AwsError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.code.as_deref(),
-            Some("TooManyRequestsException" | "ThrottlingException" | "Throttling" | "RequestLimitExceeded" | "InternalServerException" | "InternalServiceException" | "ServiceUnavailable")
+            Some(
+                "TooManyRequestsException"
+                    | "ThrottlingException"
+                    | "Throttling"
+                    | "RequestLimitExceeded"
+                    | "InternalServerException"
+                    | "InternalServiceException"
+                    | "ServiceUnavailable"
+            )
         ) || matches!(self.status, 429 | 500 | 502 | 503 | 504)
     }
 }
@@ -146,7 +175,11 @@ mod tests {
 
     #[test]
     fn connect_pascal_case() {
-        let e = decode(404, [("X-Amzn-ErrorType", "UserNotFoundException")], br#"{"Message":"no user"}"#);
+        let e = decode(
+            404,
+            [("X-Amzn-ErrorType", "UserNotFoundException")],
+            br#"{"Message":"no user"}"#,
+        );
         assert!(e.is("UserNotFoundException"));
         assert_eq!(e.message.as_deref(), Some("no user"));
     }
@@ -154,6 +187,9 @@ mod tests {
     #[test]
     fn long_messages_are_cut() {
         let body = format!(r#"{{"message":"{}"}}"#, "x".repeat(5000));
-        assert_eq!(decode(400, [], body.as_bytes()).message.unwrap().len(), MAX_MESSAGE_CHARS);
+        assert_eq!(
+            decode(400, [], body.as_bytes()).message.unwrap().len(),
+            MAX_MESSAGE_CHARS
+        );
     }
 }

@@ -66,22 +66,40 @@ pub struct Attempts {
 /// The full-jitter wait before retry number `retry` (0 for the first retry): `jitter` (in `[0, 1)`)
 /// times `min(cap, base × 2^retry)`.
 pub fn full_jitter(retry: u32, base: Duration, cap: Duration, jitter: f64) -> Duration {
-    let ceiling = base.saturating_mul(1u32 << retry.min(MAX_EXPONENT)).min(cap);
+    let ceiling = base
+        .saturating_mul(1u32 << retry.min(MAX_EXPONENT))
+        .min(cap);
     ceiling.mul_f64(jitter.clamp(0.0, 1.0))
 }
 
 /// Whether to try again after a failure and how long to wait first; `None` to give up.
-pub fn next_delay(policy: &RetryPolicy, attempts: Attempts, failure: Failure, jitter: f64) -> Option<Duration> {
+pub fn next_delay(
+    policy: &RetryPolicy,
+    attempts: Attempts,
+    failure: Failure,
+    jitter: f64,
+) -> Option<Duration> {
     let allowed = match failure {
         Failure::Permanent => return None,
         Failure::Transient => attempts.failed < policy.max_attempts,
         Failure::Throttled => attempts.total < policy.max_throttled_attempts,
     };
-    allowed.then(|| full_jitter(attempts.total.saturating_sub(1), policy.base, policy.cap, jitter))
+    allowed.then(|| {
+        full_jitter(
+            attempts.total.saturating_sub(1),
+            policy.base,
+            policy.cap,
+            jitter,
+        )
+    })
 }
 
 /// Runs `op` until it succeeds, fails permanently, or the policy gives up; returns the last error.
-pub async fn retry<T, E, F, Fut>(policy: &RetryPolicy, classify: impl Fn(&E) -> Failure, mut op: F) -> Result<T, E>
+pub async fn retry<T, E, F, Fut>(
+    policy: &RetryPolicy,
+    classify: impl Fn(&E) -> Failure,
+    mut op: F,
+) -> Result<T, E>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
@@ -114,7 +132,10 @@ mod tests {
     fn full_jitter_doubles_up_to_the_cap() {
         let base = Duration::from_millis(100);
         let cap = Duration::from_secs(5);
-        assert_eq!(full_jitter(0, base, cap, 0.999_999), Duration::from_millis(100).mul_f64(0.999_999));
+        assert_eq!(
+            full_jitter(0, base, cap, 0.999_999),
+            Duration::from_millis(100).mul_f64(0.999_999)
+        );
         assert_eq!(full_jitter(3, base, cap, 0.5), Duration::from_millis(400));
         assert_eq!(full_jitter(10, base, cap, 0.5), Duration::from_millis(2500));
         assert_eq!(full_jitter(u32::MAX, base, cap, 1.0), cap);
@@ -128,8 +149,17 @@ mod tests {
         assert_eq!(next_delay(&p, at(1, 1), Failure::Permanent, 0.5), None);
         assert!(next_delay(&p, at(4, 4), Failure::Transient, 0.5).is_some());
         assert_eq!(next_delay(&p, at(5, 5), Failure::Transient, 0.5), None);
-        assert!(next_delay(&p, at(MAX_THROTTLED_ATTEMPTS - 1, 0), Failure::Throttled, 0.5).is_some());
-        assert_eq!(next_delay(&p, at(MAX_THROTTLED_ATTEMPTS, 0), Failure::Throttled, 0.5), None);
+        assert!(next_delay(
+            &p,
+            at(MAX_THROTTLED_ATTEMPTS - 1, 0),
+            Failure::Throttled,
+            0.5
+        )
+        .is_some());
+        assert_eq!(
+            next_delay(&p, at(MAX_THROTTLED_ATTEMPTS, 0), Failure::Throttled, 0.5),
+            None
+        );
         // Throttles in between do not use up the fault budget.
         assert!(next_delay(&p, at(12, 2), Failure::Transient, 0.5).is_some());
     }
@@ -138,33 +168,52 @@ mod tests {
     async fn retries_until_success_in_paused_time() {
         let calls = AtomicU32::new(0);
         let started = tokio::time::Instant::now();
-        let result: Result<u32, &str> = retry(&RetryPolicy::default(), |_| Failure::Throttled, || async {
-            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
-            if n < 4 {
-                Err("throttled")
-            } else {
-                Ok(n)
-            }
-        })
+        let result: Result<u32, &str> = retry(
+            &RetryPolicy::default(),
+            |_| Failure::Throttled,
+            || async {
+                let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+                if n < 4 {
+                    Err("throttled")
+                } else {
+                    Ok(n)
+                }
+            },
+        )
         .await;
         assert_eq!(result, Ok(4));
         // Three waits, each at most 100, 200 and 400 ms.
-        assert!(started.elapsed() <= Duration::from_millis(700), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() <= Duration::from_millis(700),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn gives_up_with_the_last_error() {
         let calls = AtomicU32::new(0);
-        let result: Result<(), String> = retry(&RetryPolicy::default(), |_| Failure::Transient, || async {
-            Err(format!("fault {}", calls.fetch_add(1, Ordering::SeqCst) + 1))
-        })
+        let result: Result<(), String> = retry(
+            &RetryPolicy::default(),
+            |_| Failure::Transient,
+            || async {
+                Err(format!(
+                    "fault {}",
+                    calls.fetch_add(1, Ordering::SeqCst) + 1
+                ))
+            },
+        )
         .await;
         assert_eq!(result, Err(format!("fault {MAX_ATTEMPTS}")));
         let calls = AtomicU32::new(0);
-        let result: Result<(), &str> = retry(&RetryPolicy::default(), |_| Failure::Permanent, || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err("denied")
-        })
+        let result: Result<(), &str> = retry(
+            &RetryPolicy::default(),
+            |_| Failure::Permanent,
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err("denied")
+            },
+        )
         .await;
         assert_eq!((result, calls.load(Ordering::SeqCst)), (Err("denied"), 1));
     }

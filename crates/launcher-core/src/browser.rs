@@ -84,21 +84,30 @@ pub fn system_default_argv(url: &str) -> Vec<String> {
     if cfg!(target_os = "macos") {
         vec!["open".into(), url.into()]
     } else if cfg!(windows) {
-        vec!["rundll32".into(), "url.dll,FileProtocolHandler".into(), url.into()]
+        vec![
+            "rundll32".into(),
+            "url.dll,FileProtocolHandler".into(),
+            url.into(),
+        ]
     } else {
         vec!["xdg-open".into(), url.into()]
     }
 }
 
 fn spawn(argv: &[String]) -> Result<(), BrowserError> {
-    let (program, args) = argv.split_first().ok_or_else(|| BrowserError::BadCommand(String::new()))?;
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| BrowserError::BadCommand(String::new()))?;
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| BrowserError::Spawn { command: program.clone(), detail: e.to_string() })?;
+        .map_err(|e| BrowserError::Spawn {
+            command: program.clone(),
+            detail: e.to_string(),
+        })?;
     std::thread::spawn(move || {
         let _ = child.wait();
     });
@@ -112,7 +121,13 @@ impl SystemBrowser {
         let mut out: Vec<String> = self
             .env_browser
             .as_deref()
-            .map(|b| b.split(sep).map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect())
+            .map(|b| {
+                b.split(sep)
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default();
         if out.is_empty() {
             out.extend(self.configured.clone().filter(|c| !c.trim().is_empty()));
@@ -129,7 +144,8 @@ impl Opener for SystemBrowser {
         }
         let mut last = None;
         for c in candidates {
-            let argv = argv_for(&c, url.as_str()).ok_or_else(|| BrowserError::BadCommand(c.clone()))?;
+            let argv =
+                argv_for(&c, url.as_str()).ok_or_else(|| BrowserError::BadCommand(c.clone()))?;
             match spawn(&argv) {
                 Ok(()) => return Ok(()),
                 Err(e) => last = Some(e),
@@ -149,7 +165,10 @@ mod tests {
             split_command(r#"google-chrome --profile-directory="Profile 2""#).unwrap(),
             ["google-chrome", "--profile-directory=Profile 2"]
         );
-        assert_eq!(split_command("'/opt/my browser/bin' -new-tab").unwrap(), ["/opt/my browser/bin", "-new-tab"]);
+        assert_eq!(
+            split_command("'/opt/my browser/bin' -new-tab").unwrap(),
+            ["/opt/my browser/bin", "-new-tab"]
+        );
         assert!(split_command("firefox 'unclosed").is_none());
         assert!(split_command("   ").is_none());
     }
@@ -158,25 +177,43 @@ mod tests {
     fn url_is_one_argument() {
         let url = "https://x.example/a?b=1&c=$(rm -rf ~)";
         assert_eq!(argv_for("firefox", url).unwrap(), ["firefox", url]);
-        assert_eq!(argv_for("chromium --app=%s", url).unwrap(), ["chromium".to_owned(), format!("--app={url}")]);
+        assert_eq!(
+            argv_for("chromium --app=%s", url).unwrap(),
+            ["chromium".to_owned(), format!("--app={url}")]
+        );
     }
 
     #[test]
     fn env_browser_wins_over_setting() {
-        let b = SystemBrowser { env_browser: Some("a:b".into()), configured: Some("c".into()) };
+        let b = SystemBrowser {
+            env_browser: Some("a:b".into()),
+            configured: Some("c".into()),
+        };
         if cfg!(windows) {
             assert_eq!(b.candidates(), ["a:b"]);
         } else {
             assert_eq!(b.candidates(), ["a", "b"]);
         }
-        let b = SystemBrowser { env_browser: None, configured: Some("c".into()) };
+        let b = SystemBrowser {
+            env_browser: None,
+            configured: Some("c".into()),
+        };
         assert_eq!(b.candidates(), ["c"]);
     }
 
     #[test]
     fn missing_browser_is_a_clear_error() {
-        let b = SystemBrowser { env_browser: Some("/nonexistent/browser-xyz".into()), configured: None };
-        let e = b.open(&Url::parse("https://example.com/").unwrap()).unwrap_err().to_string();
-        assert!(e.contains("/nonexistent/browser-xyz") && e.contains("--print"), "{e}");
+        let b = SystemBrowser {
+            env_browser: Some("/nonexistent/browser-xyz".into()),
+            configured: None,
+        };
+        let e = b
+            .open(&Url::parse("https://example.com/").unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("/nonexistent/browser-xyz") && e.contains("--print"),
+            "{e}"
+        );
     }
 }

@@ -35,7 +35,9 @@ use thiserror::Error;
 
 use crate::clock::Clock;
 use crate::connect::{ConnectClient, DomainForm};
-use crate::portal::{AppInstance, PortalClient, PortalError, RoleCredentials, PORTAL_MAX_CONCURRENCY};
+use crate::portal::{
+    AppInstance, PortalClient, PortalError, RoleCredentials, PORTAL_MAX_CONCURRENCY,
+};
 use crate::region::Region;
 use crate::relay_state::{self, parse_federate_url};
 use crate::secret::Secret;
@@ -67,9 +69,15 @@ pub enum Source {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PinnedVia {
     /// Through an IdC SAML application.
-    SamlApplication { app_instance_id: String, name: Option<String> },
+    SamlApplication {
+        app_instance_id: String,
+        name: Option<String>,
+    },
     /// Through a permission set's role and the console federation endpoint.
-    PermissionSet { account_id: String, role_name: String },
+    PermissionSet {
+        account_id: String,
+        role_name: String,
+    },
 }
 
 /// One way of launching an instance (declared in the order an entry lists them).
@@ -77,11 +85,21 @@ pub enum PinnedVia {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LaunchMethod {
     /// Pinned by IT, with the way to launch and the page to open by default.
-    Pinned { via: PinnedVia, default_destination: Option<String> },
+    Pinned {
+        via: PinnedVia,
+        default_destination: Option<String>,
+    },
     /// The portal's deep link for an IdC SAML application, whose relay state opens the instance.
-    SamlApplication { app_instance_id: String, name: String, relay_state: String },
+    SamlApplication {
+        app_instance_id: String,
+        name: String,
+        relay_state: String,
+    },
     /// A permission-set role: GetRoleCredentials, then console federation into the instance.
-    PermissionSet { account_id: String, role_name: String },
+    PermissionSet {
+        account_id: String,
+        role_name: String,
+    },
 }
 
 impl LaunchMethod {
@@ -147,7 +165,10 @@ impl DiscoveryOptions {
         DiscoveryOptions {
             saml_applications: true,
             accounts: Vec::new(),
-            role_patterns: DEFAULT_ROLE_PATTERNS.iter().map(|p| (*p).to_owned()).collect(),
+            role_patterns: DEFAULT_ROLE_PATTERNS
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
             connect_regions: vec![idc_region],
             pinned: Vec::new(),
         }
@@ -206,7 +227,10 @@ impl CatalogError {
 #[derive(Debug, Error)]
 pub enum CacheError {
     #[error("cannot save the list of instances to {path}: {source}; check that the folder exists and is writable")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl CacheError {
@@ -242,7 +266,11 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
 
 /// Whether an account is selected: every account when `selectors` is empty, else one whose id
 /// equals a 12-digit selector or whose name matches a pattern.
-pub fn account_selected(selectors: &[String], account_id: &str, account_name: Option<&str>) -> bool {
+pub fn account_selected(
+    selectors: &[String],
+    account_id: &str,
+    account_name: Option<&str>,
+) -> bool {
     selectors.is_empty()
         || selectors.iter().map(|s| s.trim()).any(|s| {
             let is_id = s.len() == ACCOUNT_ID_DIGITS && s.bytes().all(|b| b.is_ascii_digit());
@@ -284,15 +312,17 @@ pub fn merge(mut found: Vec<Found>) -> Vec<CatalogEntry> {
     found.sort_by_key(|f| authority(&f.method));
     let mut by_id: BTreeMap<String, CatalogEntry> = BTreeMap::new();
     for f in found {
-        let entry = by_id.entry(f.instance_id.to_ascii_lowercase()).or_insert_with(|| CatalogEntry {
-            instance_id: f.instance_id.clone(),
-            alias: None,
-            region: f.region.as_str().to_owned(),
-            account_id: None,
-            domain: DomainForm::Unknown,
-            launch_methods: Vec::new(),
-            sources: Vec::new(),
-        });
+        let entry = by_id
+            .entry(f.instance_id.to_ascii_lowercase())
+            .or_insert_with(|| CatalogEntry {
+                instance_id: f.instance_id.clone(),
+                alias: None,
+                region: f.region.as_str().to_owned(),
+                account_id: None,
+                domain: DomainForm::Unknown,
+                launch_methods: Vec::new(),
+                sources: Vec::new(),
+            });
         entry.alias = entry.alias.take().or(f.alias);
         entry.account_id = entry.account_id.take().or(f.account_id);
         if entry.domain == DomainForm::Unknown {
@@ -309,7 +339,12 @@ pub fn merge(mut found: Vec<Found>) -> Vec<CatalogEntry> {
         e.sources.dedup();
     }
     entries.sort_by(|a, b| {
-        let key = |e: &CatalogEntry| (e.alias.clone().unwrap_or_default().to_ascii_lowercase(), e.instance_id.to_ascii_lowercase());
+        let key = |e: &CatalogEntry| {
+            (
+                e.alias.clone().unwrap_or_default().to_ascii_lowercase(),
+                e.instance_id.to_ascii_lowercase(),
+            )
+        };
         (a.alias.is_none(), key(a)).cmp(&(b.alias.is_none(), key(b)))
     });
     entries
@@ -328,7 +363,10 @@ pub fn pinned_found(pinned: &[PinnedInstance]) -> Vec<Found> {
                 PinnedVia::SamlApplication { .. } => None,
             }),
             domain: DomainForm::Unknown,
-            method: LaunchMethod::Pinned { via: p.via.clone(), default_destination: p.default_destination.clone() },
+            method: LaunchMethod::Pinned {
+                via: p.via.clone(),
+                default_destination: p.default_destination.clone(),
+            },
         })
         .collect()
 }
@@ -337,7 +375,9 @@ pub fn pinned_found(pinned: &[PinnedInstance]) -> Vec<Found> {
 /// warning (other SAML applications are skipped quietly).
 fn looks_like_connect(app: &AppInstance, relay_state: Option<&str>) -> bool {
     let named = |s: Option<&str>| s.is_some_and(|s| s.to_ascii_lowercase().contains("connect"));
-    relay_state.is_some_and(|r| r.contains(relay_state::FEDERATE_PATH)) || named(Some(&app.name)) || named(app.application_name.as_deref())
+    relay_state.is_some_and(|r| r.contains(relay_state::FEDERATE_PATH))
+        || named(Some(&app.name))
+        || named(app.application_name.as_deref())
 }
 
 /// What one SAML application contributes, or the warning it deserves.
@@ -359,9 +399,16 @@ pub fn saml_found(app: &AppInstance, relay_state: Option<&str>) -> Result<Option
             region: target.region,
             account_id: None,
             domain: DomainForm::Unknown,
-            method: LaunchMethod::SamlApplication { app_instance_id: app.id.clone(), name: app.name.clone(), relay_state: relay.to_owned() },
+            method: LaunchMethod::SamlApplication {
+                app_instance_id: app.id.clone(),
+                name: app.name.clone(),
+                relay_state: relay.to_owned(),
+            },
         })),
-        Err(e) if looks_like_connect(app, Some(relay)) => Err(format!("the application \"{}\" is not listed: its relay state is not usable ({e})", app.name)),
+        Err(e) if looks_like_connect(app, Some(relay)) => Err(format!(
+            "the application \"{}\" is not listed: its relay state is not usable ({e})",
+            app.name
+        )),
         Err(_) => Ok(None),
     }
 }
@@ -385,7 +432,12 @@ impl Outcome {
     }
 }
 
-async fn discover_saml(portal: &PortalClient, token: &Secret, progress: &(dyn Fn(Progress) + Send + Sync), out: &mut Outcome) {
+async fn discover_saml(
+    portal: &PortalClient,
+    token: &Secret,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+    out: &mut Outcome,
+) {
     let apps = match portal.list_app_instances(token).await {
         Ok(apps) => apps,
         Err(e) => {
@@ -395,7 +447,11 @@ async fn discover_saml(portal: &PortalClient, token: &Secret, progress: &(dyn Fn
     };
     let candidates: Vec<AppInstance> = apps.into_iter().filter(|a| !a.is_aws_account()).collect();
     let total = candidates.len();
-    progress(Progress { stage: Stage::Applications, done: 0, total });
+    progress(Progress {
+        stage: Stage::Applications,
+        done: 0,
+        total,
+    });
     let mut results = stream::iter(candidates)
         .map(|app| async move {
             let profiles = portal.list_app_profiles(token, &app.id).await;
@@ -405,15 +461,28 @@ async fn discover_saml(portal: &PortalClient, token: &Secret, progress: &(dyn Fn
     let mut done = 0;
     while let Some((app, profiles)) = results.next().await {
         done += 1;
-        progress(Progress { stage: Stage::Applications, done, total });
+        progress(Progress {
+            stage: Stage::Applications,
+            done,
+            total,
+        });
         let profiles = match profiles {
             Ok(p) => p,
             Err(e) => {
-                out.portal_failure(&format!("the profiles of the application \"{}\" could not be read", app.name), &e);
+                out.portal_failure(
+                    &format!(
+                        "the profiles of the application \"{}\" could not be read",
+                        app.name
+                    ),
+                    &e,
+                );
                 continue;
             }
         };
-        let profile = profiles.iter().find(|p| p.name == DEFAULT_PROFILE_NAME).or_else(|| profiles.iter().find(|p| p.relay_state.is_some()));
+        let profile = profiles
+            .iter()
+            .find(|p| p.name == DEFAULT_PROFILE_NAME)
+            .or_else(|| profiles.iter().find(|p| p.relay_state.is_some()));
         match saml_found(&app, profile.and_then(|p| p.relay_state.as_deref())) {
             Ok(Some(found)) => out.found.push(found),
             Ok(None) => {}
@@ -429,17 +498,33 @@ struct Role {
     role_name: String,
 }
 
-async fn discover_roles(portal: &PortalClient, token: &Secret, options: &DiscoveryOptions, progress: &(dyn Fn(Progress) + Send + Sync), out: &mut Outcome) -> Vec<Role> {
+async fn discover_roles(
+    portal: &PortalClient,
+    token: &Secret,
+    options: &DiscoveryOptions,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+    out: &mut Outcome,
+) -> Vec<Role> {
     let accounts = match portal.list_accounts(token).await {
         Ok(a) => a,
         Err(e) => {
-            out.portal_failure("the account listing failed, so permission sets are missing from the list", &e);
+            out.portal_failure(
+                "the account listing failed, so permission sets are missing from the list",
+                &e,
+            );
             return Vec::new();
         }
     };
-    let accounts: Vec<_> = accounts.into_iter().filter(|a| account_selected(&options.accounts, &a.account_id, a.account_name.as_deref())).collect();
+    let accounts: Vec<_> = accounts
+        .into_iter()
+        .filter(|a| account_selected(&options.accounts, &a.account_id, a.account_name.as_deref()))
+        .collect();
     let total = accounts.len();
-    progress(Progress { stage: Stage::Accounts, done: 0, total });
+    progress(Progress {
+        stage: Stage::Accounts,
+        done: 0,
+        total,
+    });
     let mut results = stream::iter(accounts)
         .map(|a| async move {
             let roles = portal.list_account_roles(token, &a.account_id).await;
@@ -450,15 +535,28 @@ async fn discover_roles(portal: &PortalClient, token: &Secret, options: &Discove
     let mut done = 0;
     while let Some((account, listed)) = results.next().await {
         done += 1;
-        progress(Progress { stage: Stage::Accounts, done, total });
+        progress(Progress {
+            stage: Stage::Accounts,
+            done,
+            total,
+        });
         match listed {
             Ok(listed) => roles.extend(
                 listed
                     .into_iter()
                     .filter(|r| role_selected(&options.role_patterns, &r.role_name))
-                    .map(|r| Role { account_id: account.account_id.clone(), role_name: r.role_name }),
+                    .map(|r| Role {
+                        account_id: account.account_id.clone(),
+                        role_name: r.role_name,
+                    }),
             ),
-            Err(e) => out.portal_failure(&format!("the roles in account {} could not be listed", account.account_id), &e),
+            Err(e) => out.portal_failure(
+                &format!(
+                    "the roles in account {} could not be listed",
+                    account.account_id
+                ),
+                &e,
+            ),
         }
     }
     roles.sort_by(|a, b| (&a.account_id, &a.role_name).cmp(&(&b.account_id, &b.role_name)));
@@ -472,8 +570,14 @@ async fn discover_role_instances(
     token: &Secret,
     regions: &[Region],
     role: Role,
-) -> (Role, Result<(RoleCredentials, Vec<Found>, Vec<String>), PortalError>) {
-    let creds = match portal.get_role_credentials(token, &role.account_id, &role.role_name).await {
+) -> (
+    Role,
+    Result<(RoleCredentials, Vec<Found>, Vec<String>), PortalError>,
+) {
+    let creds = match portal
+        .get_role_credentials(token, &role.account_id, &role.role_name)
+        .await
+    {
         Ok(c) => c,
         Err(e) => return (role, Err(e)),
     };
@@ -508,7 +612,11 @@ async fn discover_instances(
     out: &mut Outcome,
 ) {
     let total = roles.len();
-    progress(Progress { stage: Stage::Instances, done: 0, total });
+    progress(Progress {
+        stage: Stage::Instances,
+        done: 0,
+        total,
+    });
     let regions = &options.connect_regions;
     let mut results = stream::iter(roles)
         .map(|role| discover_role_instances(portal, connect, token, regions, role))
@@ -516,15 +624,26 @@ async fn discover_instances(
     let mut done = 0;
     while let Some((role, result)) = results.next().await {
         done += 1;
-        progress(Progress { stage: Stage::Instances, done, total });
+        progress(Progress {
+            stage: Stage::Instances,
+            done,
+            total,
+        });
         match result {
             Ok((credentials, found, warnings)) => {
                 out.found.extend(found);
                 out.warnings.extend(warnings);
-                out.credentials.push(DiscoveredCredentials { account_id: role.account_id, role_name: role.role_name, credentials });
+                out.credentials.push(DiscoveredCredentials {
+                    account_id: role.account_id,
+                    role_name: role.role_name,
+                    credentials,
+                });
             }
             Err(e) => out.portal_failure(
-                &format!("the role `{}` in account {} was skipped", role.role_name, role.account_id),
+                &format!(
+                    "the role `{}` in account {} was skipped",
+                    role.role_name, role.account_id
+                ),
                 &e,
             ),
         }
@@ -555,9 +674,14 @@ pub async fn discover(
     }
     out.found.extend(pinned_found(&options.pinned));
     out.warnings.sort();
-    out.credentials.sort_by(|a, b| (&a.account_id, &a.role_name).cmp(&(&b.account_id, &b.role_name)));
+    out.credentials
+        .sort_by(|a, b| (&a.account_id, &a.role_name).cmp(&(&b.account_id, &b.role_name)));
     Ok(Discovery {
-        catalog: Catalog { entries: merge(out.found), warnings: out.warnings, fetched_at: clock.now() },
+        catalog: Catalog {
+            entries: merge(out.found),
+            warnings: out.warnings,
+            fetched_at: clock.now(),
+        },
         credentials: out.credentials,
     })
 }
@@ -591,12 +715,22 @@ pub fn cache_path(data_dir: &Path) -> PathBuf {
 
 /// Writes the catalog atomically: a temporary file in the same folder, renamed over the old one.
 pub fn write_cache(path: &Path, catalog: &Catalog) -> Result<(), CacheError> {
-    let err = |source| CacheError::Write { path: path.to_owned(), source };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let err = |source| CacheError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
     let file = CacheFile {
         version: CACHE_FORMAT_VERSION,
-        fetched_at: catalog.fetched_at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default(),
+        fetched_at: catalog
+            .fetched_at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
         entries: catalog.entries.clone(),
         warnings: catalog.warnings.clone(),
     };
@@ -615,12 +749,16 @@ fn entry_problem(e: &CatalogEntry) -> Option<String> {
     }
     let id_ok = !e.instance_id.is_empty()
         && e.instance_id.len() <= relay_state::MAX_INSTANCE_ID_LEN
-        && e.instance_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        && e.instance_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if !id_ok {
         return Some("the instance id".to_owned());
     }
     e.launch_methods.iter().find_map(|m| match m {
-        LaunchMethod::SamlApplication { relay_state, .. } => parse_federate_url(relay_state).err().map(|_| "a relay state".to_owned()),
+        LaunchMethod::SamlApplication { relay_state, .. } => parse_federate_url(relay_state)
+            .err()
+            .map(|_| "a relay state".to_owned()),
         _ => None,
     })
 }
@@ -630,13 +768,23 @@ pub fn read_cache(path: &Path) -> CacheRead {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return CacheRead::Missing,
-        Err(e) => return CacheRead::Ignored { warning: format!("the saved list of instances at {} could not be read ({e}); refresh the list", path.display()) },
+        Err(e) => {
+            return CacheRead::Ignored {
+                warning: format!(
+                    "the saved list of instances at {} could not be read ({e}); refresh the list",
+                    path.display()
+                ),
+            }
+        }
     };
     let file: CacheFile = match serde_json::from_slice(&bytes) {
         Ok(f) => f,
         Err(_) => {
             return CacheRead::Ignored {
-                warning: format!("the saved list of instances at {} is damaged and was ignored; refresh the list", path.display()),
+                warning: format!(
+                "the saved list of instances at {} is damaged and was ignored; refresh the list",
+                path.display()
+            ),
             }
         }
     };
@@ -648,10 +796,20 @@ pub fn read_cache(path: &Path) -> CacheRead {
     for e in file.entries {
         match entry_problem(&e) {
             None => entries.push(e),
-            Some(what) => warnings.push(format!("a saved entry ({}) was dropped because {what} is not valid; refresh the list", e.instance_id.chars().take(relay_state::MAX_INSTANCE_ID_LEN).collect::<String>())),
+            Some(what) => warnings.push(format!(
+                "a saved entry ({}) was dropped because {what} is not valid; refresh the list",
+                e.instance_id
+                    .chars()
+                    .take(relay_state::MAX_INSTANCE_ID_LEN)
+                    .collect::<String>()
+            )),
         }
     }
-    CacheRead::Loaded(Catalog { entries, warnings, fetched_at: SystemTime::UNIX_EPOCH + Duration::from_secs(file.fetched_at) })
+    CacheRead::Loaded(Catalog {
+        entries,
+        warnings,
+        fetched_at: SystemTime::UNIX_EPOCH + Duration::from_secs(file.fetched_at),
+    })
 }
 
 #[cfg(test)]
@@ -665,7 +823,10 @@ mod tests {
     #[test]
     fn globs() {
         assert!(glob_matches("*Connect*", "ConnectAgent"));
-        assert!(glob_matches("*connect*", "AWSReservedSSO_ConnectSupervisor_abc"));
+        assert!(glob_matches(
+            "*connect*",
+            "AWSReservedSSO_ConnectSupervisor_abc"
+        ));
         assert!(glob_matches("Connect?gent", "ConnectAgent"));
         assert!(glob_matches("*", ""));
         assert!(glob_matches("a*b*c", "aXXbYYc"));
@@ -680,22 +841,50 @@ mod tests {
         let sel = vec!["111122223333".to_owned(), "Contact Centre *".to_owned()];
         assert!(account_selected(&[], "999999999999", None));
         assert!(account_selected(&sel, "111122223333", Some("Other")));
-        assert!(account_selected(&sel, "444455556666", Some("Contact Centre Staging")));
-        assert!(!account_selected(&sel, "777788889999", Some("Shared Services")));
+        assert!(account_selected(
+            &sel,
+            "444455556666",
+            Some("Contact Centre Staging")
+        ));
+        assert!(!account_selected(
+            &sel,
+            "777788889999",
+            Some("Shared Services")
+        ));
         assert!(!account_selected(&sel, "777788889999", None));
-        assert!(role_selected(&["*Connect*".into(), "Admin*".into()], "AdministratorAccess"));
+        assert!(role_selected(
+            &["*Connect*".into(), "Admin*".into()],
+            "AdministratorAccess"
+        ));
     }
 
     fn found(id: &str, method: LaunchMethod, alias: Option<&str>, domain: DomainForm) -> Found {
-        Found { instance_id: id.into(), alias: alias.map(Into::into), region: region("us-east-1"), account_id: None, domain, method }
+        Found {
+            instance_id: id.into(),
+            alias: alias.map(Into::into),
+            region: region("us-east-1"),
+            account_id: None,
+            domain,
+            method,
+        }
     }
 
     #[test]
     fn the_same_instance_two_ways_is_one_entry() {
-        let saml = LaunchMethod::SamlApplication { app_instance_id: "ins-1".into(), name: "App".into(), relay_state: "r".into() };
-        let perm = LaunchMethod::PermissionSet { account_id: "111122223333".into(), role_name: "ConnectAgent".into() };
+        let saml = LaunchMethod::SamlApplication {
+            app_instance_id: "ins-1".into(),
+            name: "App".into(),
+            relay_state: "r".into(),
+        };
+        let perm = LaunchMethod::PermissionSet {
+            account_id: "111122223333".into(),
+            role_name: "ConnectAgent".into(),
+        };
         let pinned = LaunchMethod::Pinned {
-            via: PinnedVia::PermissionSet { account_id: "111122223333".into(), role_name: "ConnectAgent".into() },
+            via: PinnedVia::PermissionSet {
+                account_id: "111122223333".into(),
+                role_name: "ConnectAgent".into(),
+            },
             default_destination: Some("ccp".into()),
         };
         let mut with_account = found("AAA", perm.clone(), Some("zeta"), DomainForm::Legacy);
@@ -757,13 +946,26 @@ mod tests {
         let connect_app = app("Amazon Connect - acme", Some("Amazon Connect"));
         let relay = "https://eu-west-2.console.aws.amazon.com/connect/federate/b7f2e9a4?destination=%2Fagent-app-v2";
         let f = saml_found(&connect_app, Some(relay)).unwrap().unwrap();
-        assert_eq!((f.instance_id.as_str(), f.region), ("b7f2e9a4", region("eu-west-2")));
+        assert_eq!(
+            (f.instance_id.as_str(), f.region),
+            ("b7f2e9a4", region("eu-west-2"))
+        );
         let w = saml_found(&connect_app, None).unwrap_err();
-        assert!(w.contains("has no relay state") && w.contains("ask IT"), "{w}");
-        let w = saml_found(&connect_app, Some("https://evil.example.com/connect/federate/x")).unwrap_err();
+        assert!(
+            w.contains("has no relay state") && w.contains("ask IT"),
+            "{w}"
+        );
+        let w = saml_found(
+            &connect_app,
+            Some("https://evil.example.com/connect/federate/x"),
+        )
+        .unwrap_err();
         assert!(w.contains("\"Amazon Connect - acme\" is not listed"), "{w}");
         let salesforce = app("Salesforce", Some("Salesforce"));
-        assert_eq!(saml_found(&salesforce, Some("https://login.salesforce.com/")), Ok(None));
+        assert_eq!(
+            saml_found(&salesforce, Some("https://login.salesforce.com/")),
+            Ok(None)
+        );
         assert_eq!(saml_found(&salesforce, None), Ok(None));
     }
 
@@ -804,19 +1006,33 @@ mod tests {
     fn a_damaged_cache_is_ignored_with_a_warning() {
         let dir = tempfile::tempdir().unwrap();
         let path = cache_path(dir.path());
-        for bad in ["{not json", "[]", r#"{"version":99,"fetched_at":0,"entries":[],"warnings":[]}"#] {
+        for bad in [
+            "{not json",
+            "[]",
+            r#"{"version":99,"fetched_at":0,"entries":[],"warnings":[]}"#,
+        ] {
             std::fs::write(&path, bad).unwrap();
             match read_cache(&path) {
-                CacheRead::Ignored { warning } => assert!(warning.contains("refresh the list"), "{warning}"),
+                CacheRead::Ignored { warning } => {
+                    assert!(warning.contains("refresh the list"), "{warning}")
+                }
                 other => panic!("{bad}: {other:?}"),
             }
         }
         let mut catalog = sample_catalog();
         catalog.entries[0].region = "mars-1".into();
         write_cache(&path, &catalog).unwrap();
-        let CacheRead::Loaded(read) = read_cache(&path) else { panic!("loads") };
+        let CacheRead::Loaded(read) = read_cache(&path) else {
+            panic!("loads")
+        };
         assert!(read.entries.is_empty());
-        assert!(read.warnings.iter().any(|w| w.contains("the region `mars-1` is not valid")), "{:?}", read.warnings);
+        assert!(
+            read.warnings
+                .iter()
+                .any(|w| w.contains("the region `mars-1` is not valid")),
+            "{:?}",
+            read.warnings
+        );
     }
 
     #[test]
@@ -825,6 +1041,10 @@ mod tests {
         let blocker = dir.path().join("file");
         std::fs::write(&blocker, "x").unwrap();
         let err = write_cache(&blocker.join(CACHE_FILE_NAME), &sample_catalog()).unwrap_err();
-        assert!(err.to_string().starts_with("cannot save the list of instances to "), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot save the list of instances to "),
+            "{err}"
+        );
     }
 }

@@ -6,10 +6,18 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-/// A source of the current wall-clock time.
+/// A future that finishes after a wait.
+pub type Wait = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// A source of the current wall-clock time, and of waiting.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// The current time.
     fn now(&self) -> SystemTime;
+
+    /// Waits `by` (really, for the system clock; a test clock just moves on).
+    fn sleep(&self, by: Duration) -> Wait {
+        Box::pin(tokio::time::sleep(by))
+    }
 }
 
 /// The real wall clock.
@@ -51,6 +59,12 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
         *self.now.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Moves the clock forward instead of waiting, so waits in tests take no time.
+    fn sleep(&self, by: Duration) -> Wait {
+        self.advance(by);
+        Box::pin(std::future::ready(()))
     }
 }
 

@@ -52,7 +52,10 @@ pub enum DomainForm {
 
 /// The domain form of an instance's real access URL.
 pub fn domain_form(access_url: &Url) -> DomainForm {
-    let host = access_url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let host = access_url
+        .host_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if host.ends_with(NEW_DOMAIN_SUFFIX) {
         DomainForm::New
     } else if host.ends_with(LEGACY_DOMAIN_SUFFIX) && access_url.path().starts_with("/connect") {
@@ -79,7 +82,9 @@ pub struct InstanceSummary {
 impl InstanceSummary {
     /// The instance's domain form, from its access URL.
     pub fn domain(&self) -> DomainForm {
-        self.access_url.as_ref().map_or(DomainForm::Unknown, domain_form)
+        self.access_url
+            .as_ref()
+            .map_or(DomainForm::Unknown, domain_form)
     }
 }
 
@@ -102,7 +107,10 @@ pub enum ConnectError {
     #[error("you have no user in the Amazon Connect instance {instance_id} (your sign-in name must match a Connect username exactly); ask IT to add you to that instance")]
     UserNotFound { instance_id: String },
     #[error("the role is not allowed to call {operation} on Amazon Connect ({message}); ask IT to grant it in the permission set")]
-    AccessDenied { operation: &'static str, message: String },
+    AccessDenied {
+        operation: &'static str,
+        message: String,
+    },
     #[error("Amazon Connect has no instance {instance_id} in this account and region; check the instance id and region, or refresh the list")]
     InstanceNotFound { instance_id: String },
     #[error("Amazon Connect refused the role credentials ({code}); refresh the list to get new ones, and check that this computer's clock is right")]
@@ -114,7 +122,10 @@ pub enum ConnectError {
     #[error("Amazon Connect refused the request ({0})")]
     Rejected(AwsError),
     #[error("Amazon Connect's answer to {operation} was not understood ({detail}); try again, and report it if it keeps happening")]
-    Malformed { operation: &'static str, detail: String },
+    Malformed {
+        operation: &'static str,
+        detail: String,
+    },
     #[error(transparent)]
     Transport(#[from] TransportError),
 }
@@ -123,7 +134,9 @@ impl ConnectError {
     /// Whether trying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            ConnectError::Throttled | ConnectError::Unavailable(_) | ConnectError::Malformed { .. } => true,
+            ConnectError::Throttled
+            | ConnectError::Unavailable(_)
+            | ConnectError::Malformed { .. } => true,
             ConnectError::Transport(t) => t.is_retryable(),
             _ => false,
         }
@@ -149,15 +162,20 @@ const CREDENTIAL_ERRORS: [&str; 6] = [
 ];
 
 /// Classifies an error response of `operation` (on `instance_id`, when it names one).
-fn error_of(operation: &'static str, instance_id: Option<&str>, resp: &HttpResponse) -> ConnectError {
+fn error_of(
+    operation: &'static str,
+    instance_id: Option<&str>,
+    resp: &HttpResponse,
+) -> ConnectError {
     let e = resp.aws_error();
     let code = e.code.clone().unwrap_or_default();
     let instance_id = instance_id.unwrap_or_default().to_owned();
     match code.as_str() {
         "UserNotFoundException" => ConnectError::UserNotFound { instance_id },
-        "AccessDeniedException" | "AccessDenied" => {
-            ConnectError::AccessDenied { operation, message: e.message.clone().unwrap_or_default() }
-        }
+        "AccessDeniedException" | "AccessDenied" => ConnectError::AccessDenied {
+            operation,
+            message: e.message.clone().unwrap_or_default(),
+        },
         "ResourceNotFoundException" => ConnectError::InstanceNotFound { instance_id },
         "ThrottlingException" | "TooManyRequestsException" => ConnectError::Throttled,
         c if CREDENTIAL_ERRORS.contains(&c) => ConnectError::CredentialsRejected { code },
@@ -171,12 +189,19 @@ fn json_object(body: &[u8]) -> Result<Value, String> {
     match serde_json::from_slice::<Value>(body) {
         Ok(v @ Value::Object(_)) => Ok(v),
         Ok(_) => Err("the answer is not a JSON object".to_owned()),
-        Err(e) => Err(format!("invalid JSON at line {} column {}", e.line(), e.column())),
+        Err(e) => Err(format!(
+            "invalid JSON at line {} column {}",
+            e.line(),
+            e.column()
+        )),
     }
 }
 
 fn optional_str(obj: &Value, name: &str) -> Option<String> {
-    obj.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+    obj.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 fn required_str(obj: &Value, name: &str) -> Result<String, String> {
@@ -193,14 +218,20 @@ fn required_time(obj: &Value, name: &str) -> Result<SystemTime, String> {
 }
 
 /// One instance summary object; `map_url` turns the access URL into the real one.
-fn parse_summary(obj: &Value, region: Region, map_url: &dyn Fn(Url) -> Url) -> Result<InstanceSummary, String> {
+fn parse_summary(
+    obj: &Value,
+    region: Region,
+    map_url: &dyn Fn(Url) -> Url,
+) -> Result<InstanceSummary, String> {
     Ok(InstanceSummary {
         id: required_str(obj, "Id")?,
         arn: optional_str(obj, "Arn"),
         alias: optional_str(obj, "InstanceAlias"),
         identity_management_type: optional_str(obj, "IdentityManagementType"),
         status: optional_str(obj, "InstanceStatus"),
-        access_url: optional_str(obj, "InstanceAccessUrl").and_then(|u| Url::parse(&u).ok()).map(map_url),
+        access_url: optional_str(obj, "InstanceAccessUrl")
+            .and_then(|u| Url::parse(&u).ok())
+            .map(map_url),
         region,
     })
 }
@@ -214,23 +245,36 @@ pub fn parse_instances(
     let obj = json_object(body)?;
     let items = match obj.get("InstanceSummaryList") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(list)) => list.iter().map(|i| parse_summary(i, region, map_url)).collect::<Result<_, _>>()?,
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|i| parse_summary(i, region, map_url))
+            .collect::<Result<_, _>>()?,
         Some(_) => return Err("`InstanceSummaryList` is not a list".to_owned()),
     };
     Ok((items, optional_str(&obj, "NextToken")))
 }
 
 /// Parses DescribeInstance's answer.
-pub fn parse_instance(body: &[u8], region: Region, map_url: &dyn Fn(Url) -> Url) -> Result<InstanceSummary, String> {
+pub fn parse_instance(
+    body: &[u8],
+    region: Region,
+    map_url: &dyn Fn(Url) -> Url,
+) -> Result<InstanceSummary, String> {
     let obj = json_object(body)?;
-    let instance = obj.get("Instance").filter(|v| v.is_object()).ok_or("`Instance` is missing")?;
+    let instance = obj
+        .get("Instance")
+        .filter(|v| v.is_object())
+        .ok_or("`Instance` is missing")?;
     parse_summary(instance, region, map_url)
 }
 
 /// Parses GetFederationToken's answer.
 pub fn parse_federation_token(body: &[u8]) -> Result<FederationToken, String> {
     let obj = json_object(body)?;
-    let creds = obj.get("Credentials").filter(|v| v.is_object()).ok_or("`Credentials` is missing")?;
+    let creds = obj
+        .get("Credentials")
+        .filter(|v| v.is_object())
+        .ok_or("`Credentials` is missing")?;
     Ok(FederationToken {
         access_token: Secret::new(required_str(creds, "AccessToken")?),
         access_token_expiration: required_time(creds, "AccessTokenExpiration")?,
@@ -253,7 +297,12 @@ pub struct ConnectClient {
 
 impl ConnectClient {
     pub fn new(http: Http, endpoints: Endpoints, clock: Arc<dyn Clock>) -> ConnectClient {
-        ConnectClient { http, endpoints, clock, policy: RetryPolicy::default() }
+        ConnectClient {
+            http,
+            endpoints,
+            clock,
+            policy: RetryPolicy::default(),
+        }
     }
 
     /// The same client with another retry policy.
@@ -266,7 +315,11 @@ impl ConnectClient {
         let base = self.endpoints.connect(region);
         let mut url = base.clone();
         url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
-        url.set_query((!query.is_empty()).then(|| encode_query(query.iter().copied())).as_deref());
+        url.set_query(
+            (!query.is_empty())
+                .then(|| encode_query(query.iter().copied()))
+                .as_deref(),
+        );
         url
     }
 
@@ -311,7 +364,11 @@ impl ConnectClient {
     }
 
     /// Every instance of the credentials' account in `region`.
-    pub async fn list_instances(&self, region: Region, creds: &RoleCredentials) -> Result<Vec<InstanceSummary>, ConnectError> {
+    pub async fn list_instances(
+        &self,
+        region: Region,
+        creds: &RoleCredentials,
+    ) -> Result<Vec<InstanceSummary>, ConnectError> {
         let size = LIST_INSTANCES_PAGE_SIZE.to_string();
         let map = |u| self.real_url(u);
         let mut all = Vec::new();
@@ -322,24 +379,51 @@ impl ConnectClient {
                 query.push(("nextToken", t));
             }
             let url = self.url(region, "/instance", &query);
-            let (items, token) = self.get("ListInstances", None, &url, region, creds, |b| parse_instances(b, region, &map)).await?;
+            let (items, token) = self
+                .get("ListInstances", None, &url, region, creds, |b| {
+                    parse_instances(b, region, &map)
+                })
+                .await?;
             all.extend(items);
             match token {
                 None => return Ok(all),
                 Some(t) if Some(&t) == next.as_ref() => {
-                    return Err(ConnectError::Malformed { operation: "ListInstances", detail: "a page token repeated".into() })
+                    return Err(ConnectError::Malformed {
+                        operation: "ListInstances",
+                        detail: "a page token repeated".into(),
+                    })
                 }
                 Some(t) => next = Some(t),
             }
         }
-        Err(ConnectError::Malformed { operation: "ListInstances", detail: format!("more than {MAX_PAGES} pages") })
+        Err(ConnectError::Malformed {
+            operation: "ListInstances",
+            detail: format!("more than {MAX_PAGES} pages"),
+        })
     }
 
     /// One instance.
-    pub async fn describe_instance(&self, region: Region, creds: &RoleCredentials, instance_id: &str) -> Result<InstanceSummary, ConnectError> {
-        let url = self.url(region, &format!("/instance/{}", uri_encode(instance_id)), &[]);
+    pub async fn describe_instance(
+        &self,
+        region: Region,
+        creds: &RoleCredentials,
+        instance_id: &str,
+    ) -> Result<InstanceSummary, ConnectError> {
+        let url = self.url(
+            region,
+            &format!("/instance/{}", uri_encode(instance_id)),
+            &[],
+        );
         let map = |u| self.real_url(u);
-        self.get("DescribeInstance", Some(instance_id), &url, region, creds, |b| parse_instance(b, region, &map)).await
+        self.get(
+            "DescribeInstance",
+            Some(instance_id),
+            &url,
+            region,
+            creds,
+            |b| parse_instance(b, region, &map),
+        )
+        .await
     }
 
     /// A federation token for the Connect user behind the credentials (for `doctor`: it proves the
@@ -350,8 +434,20 @@ impl ConnectClient {
         creds: &RoleCredentials,
         instance_id: &str,
     ) -> Result<FederationToken, ConnectError> {
-        let url = self.url(region, &format!("/user/federate/{}", uri_encode(instance_id)), &[]);
-        self.get("GetFederationToken", Some(instance_id), &url, region, creds, parse_federation_token).await
+        let url = self.url(
+            region,
+            &format!("/user/federate/{}", uri_encode(instance_id)),
+            &[],
+        );
+        self.get(
+            "GetFederationToken",
+            Some(instance_id),
+            &url,
+            region,
+            creds,
+            parse_federation_token,
+        )
+        .await
     }
 }
 
@@ -368,7 +464,10 @@ mod tests {
         let d = |u: &str| domain_form(&Url::parse(u).unwrap());
         assert_eq!(d("https://acme-cc.my.connect.aws"), DomainForm::New);
         assert_eq!(d("https://acme-cc.awsapps.com/connect"), DomainForm::Legacy);
-        assert_eq!(d("https://d-1234567890.awsapps.com/start"), DomainForm::Unknown);
+        assert_eq!(
+            d("https://d-1234567890.awsapps.com/start"),
+            DomainForm::Unknown
+        );
         assert_eq!(d("https://example.com"), DomainForm::Unknown);
     }
 
@@ -382,8 +481,16 @@ mod tests {
         assert_eq!(items[0].alias.as_deref(), Some("acme-cc"));
         assert_eq!(items[0].domain(), DomainForm::New);
         assert_eq!(items[0].region, region("us-east-1"));
-        assert!(parse_instances(br#"{"InstanceSummaryList":[{"Arn":"x"}]}"#, region("us-east-1"), &map).is_err());
-        assert_eq!(parse_instances(br#"{"NextToken":"t"}"#, region("us-east-1"), &map).unwrap(), (vec![], Some("t".into())));
+        assert!(parse_instances(
+            br#"{"InstanceSummaryList":[{"Arn":"x"}]}"#,
+            region("us-east-1"),
+            &map
+        )
+        .is_err());
+        assert_eq!(
+            parse_instances(br#"{"NextToken":"t"}"#, region("us-east-1"), &map).unwrap(),
+            (vec![], Some("t".into()))
+        );
     }
 
     #[test]
@@ -393,11 +500,25 @@ mod tests {
                 "SignInUrl":"https://x/auth/sign-in","UserArn":"arn","UserId":"u-1"}"#,
         )
         .unwrap();
-        assert_eq!(t.access_token_expiration, SystemTime::UNIX_EPOCH + Duration::from_secs(1_764_334_800));
-        assert_eq!(t.refresh_token_expiration, SystemTime::UNIX_EPOCH + Duration::from_secs_f64(1_764_374_400.5));
+        assert_eq!(
+            t.access_token_expiration,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_764_334_800)
+        );
+        assert_eq!(
+            t.refresh_token_expiration,
+            SystemTime::UNIX_EPOCH + Duration::from_secs_f64(1_764_374_400.5)
+        );
         let printed = format!("{t:?}");
-        assert!(!printed.contains("acc\"") && !printed.contains("ref\"") && !printed.contains("sign-in"), "{printed}");
-        assert_eq!(parse_federation_token(br#"{"Credentials":{}}"#).unwrap_err(), "`AccessToken` is missing");
+        assert!(
+            !printed.contains("acc\"")
+                && !printed.contains("ref\"")
+                && !printed.contains("sign-in"),
+            "{printed}"
+        );
+        assert_eq!(
+            parse_federation_token(br#"{"Credentials":{}}"#).unwrap_err(),
+            "`AccessToken` is missing"
+        );
     }
 
     fn response(status: u16, error_type: &str) -> HttpResponse {
@@ -410,15 +531,40 @@ mod tests {
 
     #[test]
     fn errors_are_typed() {
-        let e = error_of("GetFederationToken", Some("i-1"), &response(404, "UserNotFoundException"));
+        let e = error_of(
+            "GetFederationToken",
+            Some("i-1"),
+            &response(404, "UserNotFoundException"),
+        );
         assert!(matches!(&e, ConnectError::UserNotFound { instance_id } if instance_id == "i-1"));
         assert!(e.to_string().contains("ask IT to add you"));
-        assert!(matches!(error_of("X", None, &response(403, "AccessDeniedException")), ConnectError::AccessDenied { .. }));
-        assert!(matches!(error_of("X", None, &response(429, "ThrottlingException")), ConnectError::Throttled));
-        assert!(matches!(error_of("X", None, &response(403, "InvalidSignatureException")), ConnectError::CredentialsRejected { .. }));
-        assert!(matches!(error_of("X", None, &response(500, "InternalServiceException")), ConnectError::Unavailable(_)));
-        assert!(matches!(error_of("X", Some("i"), &response(404, "ResourceNotFoundException")), ConnectError::InstanceNotFound { .. }));
+        assert!(matches!(
+            error_of("X", None, &response(403, "AccessDeniedException")),
+            ConnectError::AccessDenied { .. }
+        ));
+        assert!(matches!(
+            error_of("X", None, &response(429, "ThrottlingException")),
+            ConnectError::Throttled
+        ));
+        assert!(matches!(
+            error_of("X", None, &response(403, "InvalidSignatureException")),
+            ConnectError::CredentialsRejected { .. }
+        ));
+        assert!(matches!(
+            error_of("X", None, &response(500, "InternalServiceException")),
+            ConnectError::Unavailable(_)
+        ));
+        assert!(matches!(
+            error_of("X", Some("i"), &response(404, "ResourceNotFoundException")),
+            ConnectError::InstanceNotFound { .. }
+        ));
         assert_eq!(ConnectError::Throttled.failure(), Failure::Throttled);
-        assert_eq!(ConnectError::UserNotFound { instance_id: String::new() }.failure(), Failure::Permanent);
+        assert_eq!(
+            ConnectError::UserNotFound {
+                instance_id: String::new()
+            }
+            .failure(),
+            Failure::Permanent
+        );
     }
 }

@@ -69,7 +69,9 @@ impl ConsoleFederationError {
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            ConsoleFederationError::Throttled | ConsoleFederationError::Unavailable { .. } | ConsoleFederationError::Malformed => true,
+            ConsoleFederationError::Throttled
+            | ConsoleFederationError::Unavailable { .. }
+            | ConsoleFederationError::Malformed => true,
             ConsoleFederationError::Transport(t) => t.is_retryable(),
             _ => false,
         }
@@ -87,9 +89,13 @@ impl ConsoleFederationError {
 /// The sign-in host of a region.
 pub fn signin_host(region: Region) -> Result<String, ConsoleFederationError> {
     match region.partition() {
-        Partition::Aws if region.as_str() == GLOBAL_SIGNIN_REGION => Ok("signin.aws.amazon.com".to_owned()),
+        Partition::Aws if region.as_str() == GLOBAL_SIGNIN_REGION => {
+            Ok("signin.aws.amazon.com".to_owned())
+        }
         Partition::Aws => Ok(format!("{region}.signin.aws.amazon.com")),
-        Partition::AwsUsGov if region.as_str() == GOVCLOUD_GLOBAL_SIGNIN_REGION => Ok("signin.amazonaws-us-gov.com".to_owned()),
+        Partition::AwsUsGov if region.as_str() == GOVCLOUD_GLOBAL_SIGNIN_REGION => {
+            Ok("signin.amazonaws-us-gov.com".to_owned())
+        }
         Partition::AwsUsGov => Ok(format!("{region}.signin.amazonaws-us-gov.com")),
         Partition::AwsCn => Ok("signin.amazonaws.cn".to_owned()),
         p => Err(ConsoleFederationError::UnsupportedPartition { partition: p.id() }),
@@ -98,7 +104,10 @@ pub fn signin_host(region: Region) -> Result<String, ConsoleFederationError> {
 
 /// `https://{signin host}/federation`.
 pub fn federation_endpoint(region: Region) -> Result<Url, ConsoleFederationError> {
-    Ok(Url::parse(&format!("https://{}/federation", signin_host(region)?)).expect("a sign-in host makes a valid URL"))
+    Ok(
+        Url::parse(&format!("https://{}/federation", signin_host(region)?))
+            .expect("a sign-in host makes a valid URL"),
+    )
 }
 
 /// The `Session` parameter: the credentials as JSON.
@@ -114,7 +123,11 @@ pub fn session_json(creds: &RoleCredentials) -> Secret {
 }
 
 /// The `getSigninToken` request URL (it holds the credentials, hence a secret).
-pub fn signin_token_url(endpoint: &Url, creds: &RoleCredentials, session_duration: Option<Duration>) -> Secret {
+pub fn signin_token_url(
+    endpoint: &Url,
+    creds: &RoleCredentials,
+    session_duration: Option<Duration>,
+) -> Secret {
     let mut url = format!("{endpoint}?Action=getSigninToken");
     if let Some(d) = session_duration {
         url.push_str(&format!("&SessionDuration={}", d.as_secs()));
@@ -147,7 +160,12 @@ pub fn logout_first(region: Region, login_url: &Secret) -> Result<Secret, Consol
 pub fn parse_signin_token(body: &[u8]) -> Result<Secret, ConsoleFederationError> {
     serde_json::from_slice::<Value>(body)
         .ok()
-        .and_then(|v| v.get("SigninToken").and_then(Value::as_str).filter(|t| !t.is_empty()).map(Secret::new))
+        .and_then(|v| {
+            v.get("SigninToken")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .map(Secret::new)
+        })
         .ok_or(ConsoleFederationError::Malformed)
 }
 
@@ -177,7 +195,11 @@ pub struct ConsoleFederation {
 
 impl ConsoleFederation {
     pub fn new(http: Http, endpoints: Endpoints) -> ConsoleFederation {
-        ConsoleFederation { http, endpoints, policy: RetryPolicy::default() }
+        ConsoleFederation {
+            http,
+            endpoints,
+            policy: RetryPolicy::default(),
+        }
     }
 
     /// The same client with another retry policy.
@@ -186,12 +208,20 @@ impl ConsoleFederation {
         self
     }
 
-    async fn request_token(&self, endpoint: &Url, creds: &RoleCredentials, duration: Option<Duration>) -> Result<Secret, ConsoleFederationError> {
+    async fn request_token(
+        &self,
+        endpoint: &Url,
+        creds: &RoleCredentials,
+        duration: Option<Duration>,
+    ) -> Result<Secret, ConsoleFederationError> {
         let real = signin_token_url(endpoint, creds, duration);
         let url = Url::parse(real.expose()).map_err(|_| ConsoleFederationError::Malformed)?;
         let url = self.endpoints.reachable(&url);
         backoff::retry(&self.policy, ConsoleFederationError::failure, || async {
-            let resp = self.http.send(self.http.request(reqwest::Method::GET, url.clone())).await?;
+            let resp = self
+                .http
+                .send(self.http.request(reqwest::Method::GET, url.clone()))
+                .await?;
             match resp.status {
                 200 => parse_signin_token(&resp.body),
                 400 => Err(ConsoleFederationError::InvalidCredentials),
@@ -210,7 +240,9 @@ impl ConsoleFederation {
         creds: &RoleCredentials,
         session_duration: Option<Duration>,
     ) -> Result<Secret, ConsoleFederationError> {
-        if session_duration.is_some_and(|d| !(MIN_SESSION_DURATION..=MAX_SESSION_DURATION).contains(&d)) {
+        if session_duration
+            .is_some_and(|d| !(MIN_SESSION_DURATION..=MAX_SESSION_DURATION).contains(&d))
+        {
             return Err(ConsoleFederationError::BadSessionDuration);
         }
         let endpoint = federation_endpoint(region)?;
@@ -224,9 +256,23 @@ impl ConsoleFederation {
 
     /// The URL that signs the browser in to the console and lands on `destination` (the real AWS
     /// URL; map it with [`Endpoints::reachable`] to open it behind an emulator).
-    pub async fn login_url(&self, request: &LoginRequest<'_>) -> Result<Secret, ConsoleFederationError> {
-        let token = self.get_signin_token(request.region, request.credentials, request.session_duration).await?;
-        let login = login_url(&federation_endpoint(request.region)?, request.issuer, request.destination, &token);
+    pub async fn login_url(
+        &self,
+        request: &LoginRequest<'_>,
+    ) -> Result<Secret, ConsoleFederationError> {
+        let token = self
+            .get_signin_token(
+                request.region,
+                request.credentials,
+                request.session_duration,
+            )
+            .await?;
+        let login = login_url(
+            &federation_endpoint(request.region)?,
+            request.issuer,
+            request.destination,
+            &token,
+        );
         if request.logout_first {
             logout_first(request.region, &login)
         } else {
@@ -260,9 +306,15 @@ mod tests {
         assert_eq!(host("us-east-1"), "signin.aws.amazon.com");
         assert_eq!(host("eu-west-2"), "eu-west-2.signin.aws.amazon.com");
         assert_eq!(host("us-gov-west-1"), "signin.amazonaws-us-gov.com");
-        assert_eq!(host("us-gov-east-1"), "us-gov-east-1.signin.amazonaws-us-gov.com");
+        assert_eq!(
+            host("us-gov-east-1"),
+            "us-gov-east-1.signin.amazonaws-us-gov.com"
+        );
         assert_eq!(host("cn-north-1"), "signin.amazonaws.cn");
-        assert!(matches!(signin_host(region("eusc-de-east-1")), Err(ConsoleFederationError::UnsupportedPartition { .. })));
+        assert!(matches!(
+            signin_host(region("eusc-de-east-1")),
+            Err(ConsoleFederationError::UnsupportedPartition { .. })
+        ));
     }
 
     #[test]
@@ -284,7 +336,12 @@ mod tests {
             "https://us-east-1.console.aws.amazon.com/connect/federate/11111111-2222-3333-4444-555555555555?destination=%2Fccp-v2",
         )
         .unwrap();
-        let login = login_url(&endpoint, "https://launcher.example.com", &destination, &Secret::new("VCQgs5q+Z/t="));
+        let login = login_url(
+            &endpoint,
+            "https://launcher.example.com",
+            &destination,
+            &Secret::new("VCQgs5q+Z/t="),
+        );
         assert_eq!(
             login.expose(),
             "https://signin.aws.amazon.com/federation?Action=login&Issuer=https%3A%2F%2Flauncher.example.com\
@@ -292,7 +349,11 @@ mod tests {
              &SigninToken=VCQgs5q%2BZ%2Ft%3D"
         );
         assert_eq!(format!("{login:?}"), crate::secret::REDACTED);
-        let wrapped = logout_first(region("eu-west-2"), &Secret::new("https://x/federation?Action=login&A=%2F")).unwrap();
+        let wrapped = logout_first(
+            region("eu-west-2"),
+            &Secret::new("https://x/federation?Action=login&A=%2F"),
+        )
+        .unwrap();
         assert_eq!(
             wrapped.expose(),
             "https://eu-west-2.signin.aws.amazon.com/oauth?Action=logout&redirect_uri=https%3A%2F%2Fx%2Ffederation%3FAction%3Dlogin%26A%3D%252F"
@@ -301,10 +362,23 @@ mod tests {
 
     #[test]
     fn signin_token_answer() {
-        assert_eq!(parse_signin_token(br#"{"SigninToken":"abc"}"#).unwrap().expose(), "abc");
-        assert!(matches!(parse_signin_token(br#"{"SigninToken":""}"#), Err(ConsoleFederationError::Malformed)));
-        assert!(matches!(parse_signin_token(b"<html>"), Err(ConsoleFederationError::Malformed)));
-        assert!(ConsoleFederationError::InvalidCredentials.to_string().contains("refresh the list"));
+        assert_eq!(
+            parse_signin_token(br#"{"SigninToken":"abc"}"#)
+                .unwrap()
+                .expose(),
+            "abc"
+        );
+        assert!(matches!(
+            parse_signin_token(br#"{"SigninToken":""}"#),
+            Err(ConsoleFederationError::Malformed)
+        ));
+        assert!(matches!(
+            parse_signin_token(b"<html>"),
+            Err(ConsoleFederationError::Malformed)
+        ));
+        assert!(ConsoleFederationError::InvalidCredentials
+            .to_string()
+            .contains("refresh the list"));
         assert!(!ConsoleFederationError::InvalidCredentials.is_retryable());
     }
 }

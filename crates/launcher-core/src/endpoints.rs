@@ -75,17 +75,26 @@ impl EndpointError {
 
 /// The OIDC base for a region: `https://oidc.{region}.{dnsSuffix}`.
 pub fn default_oidc(region: Region) -> Url {
-    aws_url(&format!("oidc.{region}.{}", region.partition().dns_suffix()))
+    aws_url(&format!(
+        "oidc.{region}.{}",
+        region.partition().dns_suffix()
+    ))
 }
 
 /// The portal base for a region: `https://portal.sso.{region}.{dnsSuffix}`.
 pub fn default_portal(region: Region) -> Url {
-    aws_url(&format!("portal.sso.{region}.{}", region.partition().dns_suffix()))
+    aws_url(&format!(
+        "portal.sso.{region}.{}",
+        region.partition().dns_suffix()
+    ))
 }
 
 /// The Connect API base for a region: `https://connect.{region}.{dnsSuffix}`.
 pub fn default_connect(region: Region) -> Url {
-    aws_url(&format!("connect.{region}.{}", region.partition().dns_suffix()))
+    aws_url(&format!(
+        "connect.{region}.{}",
+        region.partition().dns_suffix()
+    ))
 }
 
 fn aws_url(host: &str) -> Url {
@@ -103,11 +112,21 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// Reads one override: absent or blank is `None`.
-fn read_override(env: &BTreeMap<String, String>, variable: &'static str) -> Result<Option<Url>, EndpointError> {
-    let Some(raw) = env.get(variable).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+fn read_override(
+    env: &BTreeMap<String, String>,
+    variable: &'static str,
+) -> Result<Option<Url>, EndpointError> {
+    let Some(raw) = env
+        .get(variable)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+    else {
         return Ok(None);
     };
-    let url = Url::parse(raw).map_err(|e| EndpointError::NotAUrl { variable, reason: e.to_string() })?;
+    let url = Url::parse(raw).map_err(|e| EndpointError::NotAUrl {
+        variable,
+        reason: e.to_string(),
+    })?;
     let secure = match url.scheme() {
         "https" => true,
         "http" => is_loopback(&url),
@@ -116,7 +135,11 @@ fn read_override(env: &BTreeMap<String, String>, variable: &'static str) -> Resu
     if !secure || url.host().is_none() {
         return Err(EndpointError::NotSecure { variable });
     }
-    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
         return Err(EndpointError::NotABase { variable });
     }
     Ok(Some(url))
@@ -125,7 +148,10 @@ fn read_override(env: &BTreeMap<String, String>, variable: &'static str) -> Resu
 impl Endpoints {
     /// Resolves every endpoint for an IdC region from the environment (a snapshot of it, so tests
     /// never read the process environment).
-    pub fn resolve(idc_region: Region, env: &BTreeMap<String, String>) -> Result<Endpoints, EndpointError> {
+    pub fn resolve(
+        idc_region: Region,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Endpoints, EndpointError> {
         let global = read_override(env, GLOBAL_ENDPOINT_ENV)?;
         let oidc_override = read_override(env, OIDC_ENDPOINT_ENV)?.or_else(|| global.clone());
         let portal_override = read_override(env, PORTAL_ENDPOINT_ENV)?.or_else(|| global.clone());
@@ -133,7 +159,9 @@ impl Endpoints {
         let web = read_override(env, WEB_ENDPOINT_ENV)?;
         Ok(Endpoints {
             idc_region,
-            oidc: oidc_override.clone().unwrap_or_else(|| default_oidc(idc_region)),
+            oidc: oidc_override
+                .clone()
+                .unwrap_or_else(|| default_oidc(idc_region)),
             portal: portal_override.unwrap_or_else(|| default_portal(idc_region)),
             connect_override,
             oidc_override,
@@ -158,7 +186,9 @@ impl Endpoints {
 
     /// The Connect API base URL for an instance's region.
     pub fn connect(&self, region: Region) -> Url {
-        self.connect_override.clone().unwrap_or_else(|| default_connect(region))
+        self.connect_override
+            .clone()
+            .unwrap_or_else(|| default_connect(region))
     }
 
     /// The emulator's browser-facing listener, if one is configured.
@@ -225,20 +255,38 @@ mod tests {
     }
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
     fn defaults_follow_the_partition() {
         let e = Endpoints::resolve(region("eu-west-2"), &env(&[])).unwrap();
         assert_eq!(e.oidc().as_str(), "https://oidc.eu-west-2.amazonaws.com/");
-        assert_eq!(e.portal().as_str(), "https://portal.sso.eu-west-2.amazonaws.com/");
-        assert_eq!(e.connect(region("us-east-1")).as_str(), "https://connect.us-east-1.amazonaws.com/");
-        assert_eq!(e.connect(region("us-gov-west-1")).as_str(), "https://connect.us-gov-west-1.amazonaws.com/");
+        assert_eq!(
+            e.portal().as_str(),
+            "https://portal.sso.eu-west-2.amazonaws.com/"
+        );
+        assert_eq!(
+            e.connect(region("us-east-1")).as_str(),
+            "https://connect.us-east-1.amazonaws.com/"
+        );
+        assert_eq!(
+            e.connect(region("us-gov-west-1")).as_str(),
+            "https://connect.us-gov-west-1.amazonaws.com/"
+        );
         let cn = Endpoints::resolve(region("cn-north-1"), &env(&[])).unwrap();
-        assert_eq!(cn.oidc().as_str(), "https://oidc.cn-north-1.amazonaws.com.cn/");
+        assert_eq!(
+            cn.oidc().as_str(),
+            "https://oidc.cn-north-1.amazonaws.com.cn/"
+        );
         let eusc = Endpoints::resolve(region("eusc-de-east-1"), &env(&[])).unwrap();
-        assert_eq!(eusc.portal().as_str(), "https://portal.sso.eusc-de-east-1.amazonaws.eu/");
+        assert_eq!(
+            eusc.portal().as_str(),
+            "https://portal.sso.eusc-de-east-1.amazonaws.eu/"
+        );
         assert_eq!(e.web_override(), None);
         let real = Url::parse("https://signin.aws.amazon.com/federation?Action=login").unwrap();
         assert_eq!(e.reachable(&real), real);
@@ -258,29 +306,75 @@ mod tests {
         .unwrap();
         assert_eq!(e.oidc().as_str(), "http://127.0.0.1:9001/");
         assert_eq!(e.portal().as_str(), "http://127.0.0.1:9000/");
-        assert_eq!(e.connect(region("eu-west-2")).as_str(), "https://connect.example.test/base");
-        assert_eq!(e.oidc_override().map(Url::as_str), Some("http://127.0.0.1:9001/"));
+        assert_eq!(
+            e.connect(region("eu-west-2")).as_str(),
+            "https://connect.example.test/base"
+        );
+        assert_eq!(
+            e.oidc_override().map(Url::as_str),
+            Some("http://127.0.0.1:9001/")
+        );
     }
 
     #[test]
     fn unsafe_overrides_are_refused_by_name() {
         let cases = [
-            (PORTAL_ENDPOINT_ENV, "http://portal.example.com", EndpointError::NotSecure { variable: PORTAL_ENDPOINT_ENV }),
-            (OIDC_ENDPOINT_ENV, "ftp://127.0.0.1", EndpointError::NotSecure { variable: OIDC_ENDPOINT_ENV }),
-            (WEB_ENDPOINT_ENV, "http://u:p@127.0.0.1:1", EndpointError::NotABase { variable: WEB_ENDPOINT_ENV }),
-            (CONNECT_ENDPOINT_ENV, "https://x.test/?a=1", EndpointError::NotABase { variable: CONNECT_ENDPOINT_ENV }),
+            (
+                PORTAL_ENDPOINT_ENV,
+                "http://portal.example.com",
+                EndpointError::NotSecure {
+                    variable: PORTAL_ENDPOINT_ENV,
+                },
+            ),
+            (
+                OIDC_ENDPOINT_ENV,
+                "ftp://127.0.0.1",
+                EndpointError::NotSecure {
+                    variable: OIDC_ENDPOINT_ENV,
+                },
+            ),
+            (
+                WEB_ENDPOINT_ENV,
+                "http://u:p@127.0.0.1:1",
+                EndpointError::NotABase {
+                    variable: WEB_ENDPOINT_ENV,
+                },
+            ),
+            (
+                CONNECT_ENDPOINT_ENV,
+                "https://x.test/?a=1",
+                EndpointError::NotABase {
+                    variable: CONNECT_ENDPOINT_ENV,
+                },
+            ),
         ];
         for (var, value, expected) in cases {
-            assert_eq!(Endpoints::resolve(region("us-east-1"), &env(&[(var, value)])), Err(expected), "{var}={value}");
+            assert_eq!(
+                Endpoints::resolve(region("us-east-1"), &env(&[(var, value)])),
+                Err(expected),
+                "{var}={value}"
+            );
         }
-        let err = Endpoints::resolve(region("us-east-1"), &env(&[(GLOBAL_ENDPOINT_ENV, "not a url")])).unwrap_err();
-        assert!(err.to_string().starts_with("AWS_ENDPOINT_URL is not a valid URL"), "{err}");
+        let err = Endpoints::resolve(
+            region("us-east-1"),
+            &env(&[(GLOBAL_ENDPOINT_ENV, "not a url")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("AWS_ENDPOINT_URL is not a valid URL"),
+            "{err}"
+        );
         assert!(!err.is_retryable());
     }
 
     #[test]
     fn web_override_maps_real_urls_both_ways() {
-        let e = Endpoints::resolve(region("us-east-1"), &env(&[(WEB_ENDPOINT_ENV, "http://127.0.0.1:4567")])).unwrap();
+        let e = Endpoints::resolve(
+            region("us-east-1"),
+            &env(&[(WEB_ENDPOINT_ENV, "http://127.0.0.1:4567")]),
+        )
+        .unwrap();
         let real = Url::parse(
             "https://us-east-1.console.aws.amazon.com/connect/federate/abc?destination=%2Fccp-v2&new_domain=true",
         )
@@ -292,7 +386,10 @@ mod tests {
         );
         assert_eq!(e.real(&mapped), Some(real));
         let bare = Url::parse("https://Console.AWS.amazon.com").unwrap();
-        assert_eq!(e.reachable(&bare).as_str(), "http://127.0.0.1:4567/console.aws.amazon.com/");
+        assert_eq!(
+            e.reachable(&bare).as_str(),
+            "http://127.0.0.1:4567/console.aws.amazon.com/"
+        );
         let elsewhere = Url::parse("http://127.0.0.1:9999/x.example.com/").unwrap();
         assert_eq!(e.real(&elsewhere), None);
         let control = Url::parse("http://127.0.0.1:4567/_emulator/clock").unwrap();

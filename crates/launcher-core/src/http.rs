@@ -26,7 +26,10 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn is_success(&self) -> bool {
@@ -35,7 +38,11 @@ impl HttpResponse {
 
     /// The AWS error this response carries.
     pub fn aws_error(&self) -> crate::aws_error::AwsError {
-        crate::aws_error::decode(self.status, self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())), &self.body)
+        crate::aws_error::decode(
+            self.status,
+            self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            &self.body,
+        )
     }
 }
 
@@ -88,17 +95,32 @@ impl Http {
     }
 
     /// Sends a request and reads the whole response.
-    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<HttpResponse, TransportError> {
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<HttpResponse, TransportError> {
         let (client, request) = request.build_split();
-        let request = request.map_err(|e| TransportError::Unreachable { origin: String::new(), detail: e.without_url().to_string() })?;
+        let request = request.map_err(|e| TransportError::Unreachable {
+            origin: String::new(),
+            detail: e.without_url().to_string(),
+        })?;
         let origin = origin(request.url());
         let map = |e: reqwest::Error, origin: &str| {
             if e.is_timeout() {
-                TransportError::TimedOut { origin: origin.to_owned(), secs: REQUEST_TIMEOUT.as_secs() }
+                TransportError::TimedOut {
+                    origin: origin.to_owned(),
+                    secs: REQUEST_TIMEOUT.as_secs(),
+                }
             } else if e.is_connect() {
-                TransportError::Unreachable { origin: origin.to_owned(), detail: root_cause(&e) }
+                TransportError::Unreachable {
+                    origin: origin.to_owned(),
+                    detail: root_cause(&e),
+                }
             } else {
-                TransportError::Broken { origin: origin.to_owned(), detail: root_cause(&e) }
+                TransportError::Broken {
+                    origin: origin.to_owned(),
+                    detail: root_cause(&e),
+                }
             }
         };
         let mut resp = client.execute(request).await.map_err(|e| map(e, &origin))?;
@@ -106,7 +128,11 @@ impl Http {
         let headers = resp
             .headers()
             .iter()
-            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
+            .filter_map(|(k, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (k.as_str().to_owned(), v.to_owned()))
+            })
             .collect();
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| map(e, &origin))? {
@@ -115,7 +141,11 @@ impl Http {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(HttpResponse { status, headers, body })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 

@@ -51,6 +51,15 @@ impl EntryKey {
         ))
     }
 
+    /// The key of the OIDC client registration (its secret) for a start URL, kept across
+    /// sign-outs so a new sign-in does not register again.
+    pub fn registration(start_url: &StartUrl) -> Self {
+        Self(format!(
+            "registration:{}",
+            hex::encode(Sha1::digest(start_url.as_str().as_bytes()))
+        ))
+    }
+
     /// The namespaced key, e.g. `session:c7aaaf71…`.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -73,7 +73,9 @@ pub enum OidcError {
     Expired,
     #[error("the sign-in was denied in the browser; start the sign-in again and choose Allow")]
     AccessDenied,
-    #[error("the session can no longer be renewed ({0}); sign in again with `connect-launcher login`")]
+    #[error(
+        "the session can no longer be renewed ({0}); sign in again with `connect-launcher login`"
+    )]
     InvalidGrant(String),
     #[error("IAM Identity Center no longer knows this application's registration; it will register again on the next sign-in")]
     InvalidClient,
@@ -95,7 +97,9 @@ impl OidcError {
             Some("SlowDownException") => OidcError::SlowDown,
             Some("ExpiredTokenException") => OidcError::Expired,
             Some("AccessDeniedException") => OidcError::AccessDenied,
-            Some("InvalidGrantException") => OidcError::InvalidGrant(e.message.unwrap_or_else(|| "invalid grant".into())),
+            Some("InvalidGrantException") => {
+                OidcError::InvalidGrant(e.message.unwrap_or_else(|| "invalid grant".into()))
+            }
             Some("InvalidClientException") => OidcError::InvalidClient,
             _ if e.is_retryable() => OidcError::Unavailable(e),
             _ => OidcError::Rejected(e),
@@ -148,26 +152,43 @@ struct TokenOut {
 
 /// Parses a successful response body; missing required members make it malformed.
 pub fn parse_register(body: &[u8], kind: ClientKind) -> Result<Registration, OidcError> {
-    let out: RegisterOut = serde_json::from_slice(body).map_err(|_| OidcError::Malformed("RegisterClient"))?;
-    match (out.client_id, out.client_secret, out.client_secret_expires_at) {
-        (Some(id), Some(secret), Some(exp)) if !id.is_empty() => {
-            Ok(Registration { client_id: id, client_secret: Secret::new(secret), expires_at: exp, kind })
-        }
+    let out: RegisterOut =
+        serde_json::from_slice(body).map_err(|_| OidcError::Malformed("RegisterClient"))?;
+    match (
+        out.client_id,
+        out.client_secret,
+        out.client_secret_expires_at,
+    ) {
+        (Some(id), Some(secret), Some(exp)) if !id.is_empty() => Ok(Registration {
+            client_id: id,
+            client_secret: Secret::new(secret),
+            expires_at: exp,
+            kind,
+        }),
         _ => Err(OidcError::Malformed("RegisterClient")),
     }
 }
 
 /// Parses StartDeviceAuthorization's answer.
 pub fn parse_device(body: &[u8]) -> Result<DeviceAuthorization, OidcError> {
-    let out: DeviceOut = serde_json::from_slice(body).map_err(|_| OidcError::Malformed("StartDeviceAuthorization"))?;
-    match (out.device_code, out.user_code, out.verification_uri, out.expires_in) {
+    let out: DeviceOut = serde_json::from_slice(body)
+        .map_err(|_| OidcError::Malformed("StartDeviceAuthorization"))?;
+    match (
+        out.device_code,
+        out.user_code,
+        out.verification_uri,
+        out.expires_in,
+    ) {
         (Some(dc), Some(uc), Some(uri), Some(exp)) => Ok(DeviceAuthorization {
             device_code: Secret::new(dc),
             user_code: uc,
             verification_uri: uri,
             verification_uri_complete: out.verification_uri_complete,
             expires_in: exp,
-            interval: out.interval.filter(|i| *i > 0).unwrap_or(DEFAULT_POLL_INTERVAL_SECS),
+            interval: out
+                .interval
+                .filter(|i| *i > 0)
+                .unwrap_or(DEFAULT_POLL_INTERVAL_SECS),
         }),
         _ => Err(OidcError::Malformed("StartDeviceAuthorization")),
     }
@@ -175,7 +196,8 @@ pub fn parse_device(body: &[u8]) -> Result<DeviceAuthorization, OidcError> {
 
 /// Parses CreateToken's answer.
 pub fn parse_tokens(body: &[u8]) -> Result<Tokens, OidcError> {
-    let out: TokenOut = serde_json::from_slice(body).map_err(|_| OidcError::Malformed("CreateToken"))?;
+    let out: TokenOut =
+        serde_json::from_slice(body).map_err(|_| OidcError::Malformed("CreateToken"))?;
     match (out.access_token, out.expires_in) {
         (Some(at), Some(exp)) if !at.is_empty() => Ok(Tokens {
             access_token: Secret::new(at),
@@ -197,7 +219,10 @@ impl OidcClient {
     }
 
     async fn post(&self, path: &str, body: serde_json::Value) -> Result<HttpResponse, OidcError> {
-        let url = self.base.join(path).map_err(|_| OidcError::Malformed("endpoint URL"))?;
+        let url = self
+            .base
+            .join(path)
+            .map_err(|_| OidcError::Malformed("endpoint URL"))?;
         let req = self
             .http
             .request(reqwest::Method::POST, url)
@@ -212,7 +237,12 @@ impl OidcClient {
     }
 
     /// Registers a public client for `kind`.
-    pub async fn register(&self, client_name: &str, kind: ClientKind, start_url: &str) -> Result<Registration, OidcError> {
+    pub async fn register(
+        &self,
+        client_name: &str,
+        kind: ClientKind,
+        start_url: &str,
+    ) -> Result<Registration, OidcError> {
         let body = match kind {
             ClientKind::AuthorizationCode => json!({
                 "clientName": client_name,
@@ -233,14 +263,22 @@ impl OidcClient {
     }
 
     /// Starts a device authorization.
-    pub async fn start_device_authorization(&self, reg: &Registration, start_url: &str) -> Result<DeviceAuthorization, OidcError> {
+    pub async fn start_device_authorization(
+        &self,
+        reg: &Registration,
+        start_url: &str,
+    ) -> Result<DeviceAuthorization, OidcError> {
         let body = json!({"clientId": reg.client_id, "clientSecret": reg.client_secret.expose(), "startUrl": start_url});
         let resp = self.post("device_authorization", body).await?;
         parse_device(&resp.body)
     }
 
     /// Polls once for the device grant's tokens.
-    pub async fn device_token(&self, reg: &Registration, device_code: &Secret) -> Result<Tokens, OidcError> {
+    pub async fn device_token(
+        &self,
+        reg: &Registration,
+        device_code: &Secret,
+    ) -> Result<Tokens, OidcError> {
         let body = json!({
             "clientId": reg.client_id, "clientSecret": reg.client_secret.expose(),
             "grantType": GRANT_DEVICE_CODE, "deviceCode": device_code.expose(),
@@ -249,7 +287,13 @@ impl OidcClient {
     }
 
     /// Exchanges an authorization code.
-    pub async fn code_token(&self, reg: &Registration, code: &Secret, verifier: &Secret, redirect_uri: &str) -> Result<Tokens, OidcError> {
+    pub async fn code_token(
+        &self,
+        reg: &Registration,
+        code: &Secret,
+        verifier: &Secret,
+        redirect_uri: &str,
+    ) -> Result<Tokens, OidcError> {
         let body = json!({
             "clientId": reg.client_id, "clientSecret": reg.client_secret.expose(),
             "grantType": "authorization_code", "code": code.expose(),
@@ -259,7 +303,11 @@ impl OidcClient {
     }
 
     /// Renews the access token with a refresh token.
-    pub async fn refresh(&self, reg: &Registration, refresh_token: &Secret) -> Result<Tokens, OidcError> {
+    pub async fn refresh(
+        &self,
+        reg: &Registration,
+        refresh_token: &Secret,
+    ) -> Result<Tokens, OidcError> {
         let body = json!({
             "clientId": reg.client_id, "clientSecret": reg.client_secret.expose(),
             "grantType": "refresh_token", "refreshToken": refresh_token.expose(),
@@ -285,8 +333,14 @@ mod tests {
         let t = parse_tokens(br#"{"accessToken":"aoaX","tokenType":"Bearer","expiresIn":3600,"refreshToken":null,"idToken":null}"#).unwrap();
         assert_eq!(t.access_token.expose(), "aoaX");
         assert!(t.refresh_token.is_none());
-        assert!(matches!(parse_tokens(br#"{"expiresIn":3600}"#), Err(OidcError::Malformed(_))));
-        assert!(matches!(parse_tokens(b"{\"accessToken\":"), Err(OidcError::Malformed(_))));
+        assert!(matches!(
+            parse_tokens(br#"{"expiresIn":3600}"#),
+            Err(OidcError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_tokens(b"{\"accessToken\":"),
+            Err(OidcError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -90,7 +90,8 @@ pub struct AppInstance {
 impl AppInstance {
     /// Whether this is an account's built-in "AWS Account" application rather than an app.
     pub fn is_aws_account(&self) -> bool {
-        self.account_id.is_some() || self.application_id.as_deref() == Some(AWS_ACCOUNT_APPLICATION_ID)
+        self.account_id.is_some()
+            || self.application_id.as_deref() == Some(AWS_ACCOUNT_APPLICATION_ID)
     }
 }
 
@@ -111,7 +112,10 @@ pub enum PortalError {
     #[error("your IAM Identity Center session has expired or was ended; sign in again with `connect-launcher login`")]
     SessionExpired,
     #[error("the role `{role_name}` in account {account_id} is no longer assigned to you; refresh the list, or ask IT to assign it again")]
-    RoleNotAssigned { account_id: String, role_name: String },
+    RoleNotAssigned {
+        account_id: String,
+        role_name: String,
+    },
     #[error("the access portal has no {what}; refresh the list")]
     NotFound { what: String },
     #[error("the access portal kept throttling requests; try again in a minute")]
@@ -121,7 +125,10 @@ pub enum PortalError {
     #[error("the access portal refused the request ({0})")]
     Rejected(AwsError),
     #[error("the access portal's answer to {operation} was not understood ({detail}); try again, and report it if it keeps happening")]
-    Malformed { operation: &'static str, detail: String },
+    Malformed {
+        operation: &'static str,
+        detail: String,
+    },
     #[error(transparent)]
     Transport(#[from] TransportError),
 }
@@ -130,7 +137,9 @@ impl PortalError {
     /// Whether trying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            PortalError::Throttled | PortalError::Unavailable(_) | PortalError::Malformed { .. } => true,
+            PortalError::Throttled
+            | PortalError::Unavailable(_)
+            | PortalError::Malformed { .. } => true,
             PortalError::Transport(t) => t.is_retryable(),
             _ => false,
         }
@@ -149,10 +158,17 @@ impl PortalError {
 #[derive(Debug, Clone, Copy)]
 enum Call<'a> {
     ListAccounts,
-    ListAccountRoles { account_id: &'a str },
-    GetRoleCredentials { account_id: &'a str, role_name: &'a str },
+    ListAccountRoles {
+        account_id: &'a str,
+    },
+    GetRoleCredentials {
+        account_id: &'a str,
+        role_name: &'a str,
+    },
     ListAppInstances,
-    ListAppProfiles { app_instance_id: &'a str },
+    ListAppProfiles {
+        app_instance_id: &'a str,
+    },
 }
 
 impl Call<'_> {
@@ -169,7 +185,10 @@ impl Call<'_> {
     fn not_found(self) -> String {
         match self {
             Call::ListAccountRoles { account_id } => format!("account {account_id}"),
-            Call::GetRoleCredentials { account_id, role_name } => format!("role `{role_name}` in account {account_id}"),
+            Call::GetRoleCredentials {
+                account_id,
+                role_name,
+            } => format!("role `{role_name}` in account {account_id}"),
             Call::ListAppProfiles { app_instance_id } => format!("application {app_instance_id}"),
             Call::ListAccounts | Call::ListAppInstances => "such listing".to_owned(),
         }
@@ -185,11 +204,23 @@ fn error_of(call: Call<'_>, resp: &HttpResponse) -> PortalError {
     if resp.status == 429 || e.is("TooManyRequestsException") {
         return PortalError::Throttled;
     }
-    if let (Call::GetRoleCredentials { account_id, role_name }, true) = (call, resp.status == 403 || e.is("ForbiddenException")) {
-        return PortalError::RoleNotAssigned { account_id: account_id.to_owned(), role_name: role_name.to_owned() };
+    if let (
+        Call::GetRoleCredentials {
+            account_id,
+            role_name,
+        },
+        true,
+    ) = (call, resp.status == 403 || e.is("ForbiddenException"))
+    {
+        return PortalError::RoleNotAssigned {
+            account_id: account_id.to_owned(),
+            role_name: role_name.to_owned(),
+        };
     }
     if resp.status == 404 || e.is("ResourceNotFoundException") {
-        return PortalError::NotFound { what: call.not_found() };
+        return PortalError::NotFound {
+            what: call.not_found(),
+        };
     }
     if e.is_retryable() || resp.status >= 500 {
         PortalError::Unavailable(e)
@@ -246,19 +277,30 @@ fn required_str(obj: &Value, name: &str) -> Result<String, String> {
 
 /// An optional string member; `null` and empty are absent.
 fn optional_str(obj: &Value, name: &str) -> Option<String> {
-    obj.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+    obj.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 fn json_object(body: &[u8]) -> Result<Value, String> {
     match serde_json::from_slice::<Value>(body) {
         Ok(v @ Value::Object(_)) => Ok(v),
         Ok(_) => Err("the answer is not a JSON object".to_owned()),
-        Err(e) => Err(format!("invalid JSON at line {} column {}", e.line(), e.column())),
+        Err(e) => Err(format!(
+            "invalid JSON at line {} column {}",
+            e.line(),
+            e.column()
+        )),
     }
 }
 
 /// The items of a list member (`null` or absent is an empty list), each parsed by `item`.
-fn list_of<T>(obj: &Value, name: &str, item: impl Fn(&Value) -> Result<T, String>) -> Result<Vec<T>, String> {
+fn list_of<T>(
+    obj: &Value,
+    name: &str,
+    item: impl Fn(&Value) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
     match obj.get(name) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items.iter().map(&item).collect(),
@@ -276,7 +318,10 @@ pub fn parse_accounts(body: &[u8]) -> Result<Page<AccountInfo>, String> {
             email_address: optional_str(a, "emailAddress"),
         })
     })?;
-    Ok(Page { items, next_token: optional_str(&obj, "nextToken") })
+    Ok(Page {
+        items,
+        next_token: optional_str(&obj, "nextToken"),
+    })
 }
 
 /// Parses a ListAccountRoles page; a role without `accountId` belongs to `account_id`.
@@ -288,16 +333,25 @@ pub fn parse_roles(body: &[u8], account_id: &str) -> Result<Page<RoleInfo>, Stri
             role_name: required_str(r, "roleName")?,
         })
     })?;
-    Ok(Page { items, next_token: optional_str(&obj, "nextToken") })
+    Ok(Page {
+        items,
+        next_token: optional_str(&obj, "nextToken"),
+    })
 }
 
 /// Parses GetRoleCredentials' answer; `expiration` is epoch milliseconds.
 pub fn parse_role_credentials(body: &[u8]) -> Result<RoleCredentials, String> {
     let obj = json_object(body)?;
-    let creds = obj.get("roleCredentials").filter(|v| v.is_object()).ok_or("`roleCredentials` is missing")?;
+    let creds = obj
+        .get("roleCredentials")
+        .filter(|v| v.is_object())
+        .ok_or("`roleCredentials` is missing")?;
     let millis = creds
         .get("expiration")
-        .and_then(|v| v.as_u64().or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)))
+        .and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+        })
         .ok_or("`expiration` is missing")?;
     Ok(RoleCredentials {
         access_key_id: required_str(creds, "accessKeyId")?,
@@ -317,10 +371,15 @@ pub fn parse_app_instances(body: &[u8]) -> Result<Page<AppInstance>, String> {
             description: optional_str(a, "description"),
             application_id: optional_str(a, "applicationId"),
             application_name: optional_str(a, "applicationName"),
-            account_id: a.get("searchMetadata").and_then(|m| optional_str(m, "AccountId")),
+            account_id: a
+                .get("searchMetadata")
+                .and_then(|m| optional_str(m, "AccountId")),
         })
     })?;
-    Ok(Page { items, next_token: optional_str(&obj, "paginationToken") })
+    Ok(Page {
+        items,
+        next_token: optional_str(&obj, "paginationToken"),
+    })
 }
 
 /// Parses a page of an application instance's profiles.
@@ -335,7 +394,10 @@ pub fn parse_app_profiles(body: &[u8]) -> Result<Page<AppProfile>, String> {
             url: optional_str(p, "url"),
         })
     })?;
-    Ok(Page { items, next_token: optional_str(&obj, "paginationToken") })
+    Ok(Page {
+        items,
+        next_token: optional_str(&obj, "paginationToken"),
+    })
 }
 
 impl PortalClient {
@@ -346,7 +408,12 @@ impl PortalClient {
     }
 
     /// A client with an explicit limiter and retry policy.
-    pub fn with_limiter(http: Http, base: Url, limiter: Arc<RateLimiter>, policy: RetryPolicy) -> PortalClient {
+    pub fn with_limiter(
+        http: Http,
+        base: Url,
+        limiter: Arc<RateLimiter>,
+        policy: RetryPolicy,
+    ) -> PortalClient {
         PortalClient {
             inner: Arc::new(Inner {
                 http,
@@ -371,18 +438,37 @@ impl PortalClient {
 
     fn url(&self, path: &str, query: &[(&str, &str)]) -> Url {
         let mut url = self.inner.base.clone();
-        url.set_path(&format!("{}{path}", self.inner.base.path().trim_end_matches('/')));
-        url.set_query((!query.is_empty()).then(|| encode_query(query.iter().copied())).as_deref());
+        url.set_path(&format!(
+            "{}{path}",
+            self.inner.base.path().trim_end_matches('/')
+        ));
+        url.set_query(
+            (!query.is_empty())
+                .then(|| encode_query(query.iter().copied()))
+                .as_deref(),
+        );
         url
     }
 
     /// One attempt of a GET: the concurrency bound, the rate limit, the request; the body on success.
-    async fn attempt(&self, call: Call<'_>, url: &Url, token: &Secret) -> Result<Vec<u8>, PortalError> {
+    async fn attempt(
+        &self,
+        call: Call<'_>,
+        url: &Url,
+        token: &Secret,
+    ) -> Result<Vec<u8>, PortalError> {
         let inner = &self.inner;
-        let _permit = inner.in_flight.acquire().await.expect("the semaphore is never closed");
+        let _permit = inner
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         inner.limiter.acquire().await;
         inner.counters.requests.fetch_add(1, Ordering::Relaxed);
-        let request = inner.http.request(reqwest::Method::GET, url.clone()).header(TOKEN_HEADER, token.expose());
+        let request = inner
+            .http
+            .request(reqwest::Method::GET, url.clone())
+            .header(TOKEN_HEADER, token.expose());
         match inner.http.send(request).await {
             Ok(resp) if resp.is_success() => {
                 inner.limiter.succeeded();
@@ -407,7 +493,10 @@ impl PortalClient {
         let (url, parse, counters) = (&url, &parse, &self.inner.counters);
         backoff::retry(&self.inner.policy, PortalError::failure, || async move {
             let result = self.attempt(call, url, token).await.and_then(|body| {
-                parse(&body).map_err(|detail| PortalError::Malformed { operation: call.operation(), detail })
+                parse(&body).map_err(|detail| PortalError::Malformed {
+                    operation: call.operation(),
+                    detail,
+                })
             });
             match &result {
                 Ok(_) => {}
@@ -446,22 +535,39 @@ impl PortalClient {
             match page.next_token {
                 None => return Ok(items),
                 Some(t) if !seen.insert(t.clone()) => {
-                    return Err(PortalError::Malformed { operation: call.operation(), detail: "a page token repeated".into() })
+                    return Err(PortalError::Malformed {
+                        operation: call.operation(),
+                        detail: "a page token repeated".into(),
+                    })
                 }
                 Some(t) => next = Some(t),
             }
         }
-        Err(PortalError::Malformed { operation: call.operation(), detail: format!("more than {MAX_PAGES} pages") })
+        Err(PortalError::Malformed {
+            operation: call.operation(),
+            detail: format!("more than {MAX_PAGES} pages"),
+        })
     }
 
     /// Every account the user has a role in.
     pub async fn list_accounts(&self, token: &Secret) -> Result<Vec<AccountInfo>, PortalError> {
         let size = PAGE_SIZE.to_string();
-        self.all_pages(Call::ListAccounts, "/assignment/accounts", &[("max_result", &size)], token, parse_accounts).await
+        self.all_pages(
+            Call::ListAccounts,
+            "/assignment/accounts",
+            &[("max_result", &size)],
+            token,
+            parse_accounts,
+        )
+        .await
     }
 
     /// Every role the user has in an account.
-    pub async fn list_account_roles(&self, token: &Secret, account_id: &str) -> Result<Vec<RoleInfo>, PortalError> {
+    pub async fn list_account_roles(
+        &self,
+        token: &Secret,
+        account_id: &str,
+    ) -> Result<Vec<RoleInfo>, PortalError> {
         let size = PAGE_SIZE.to_string();
         self.all_pages(
             Call::ListAccountRoles { account_id },
@@ -474,9 +580,17 @@ impl PortalClient {
     }
 
     /// Temporary credentials for a role.
-    pub async fn get_role_credentials(&self, token: &Secret, account_id: &str, role_name: &str) -> Result<RoleCredentials, PortalError> {
+    pub async fn get_role_credentials(
+        &self,
+        token: &Secret,
+        account_id: &str,
+        role_name: &str,
+    ) -> Result<RoleCredentials, PortalError> {
         self.get_parsed(
-            Call::GetRoleCredentials { account_id, role_name },
+            Call::GetRoleCredentials {
+                account_id,
+                role_name,
+            },
             "/federation/credentials",
             &[("account_id", account_id), ("role_name", role_name)],
             token,
@@ -486,14 +600,38 @@ impl PortalClient {
     }
 
     /// Every application instance assigned to the user (undocumented).
-    pub async fn list_app_instances(&self, token: &Secret) -> Result<Vec<AppInstance>, PortalError> {
-        self.all_pages(Call::ListAppInstances, "/instance/appinstances", &[], token, parse_app_instances).await
+    pub async fn list_app_instances(
+        &self,
+        token: &Secret,
+    ) -> Result<Vec<AppInstance>, PortalError> {
+        self.all_pages(
+            Call::ListAppInstances,
+            "/instance/appinstances",
+            &[],
+            token,
+            parse_app_instances,
+        )
+        .await
     }
 
     /// The profiles of an application instance (undocumented).
-    pub async fn list_app_profiles(&self, token: &Secret, app_instance_id: &str) -> Result<Vec<AppProfile>, PortalError> {
-        let path = format!("/instance/appinstance/{}/profiles", uri_encode(app_instance_id));
-        self.all_pages(Call::ListAppProfiles { app_instance_id }, &path, &[], token, parse_app_profiles).await
+    pub async fn list_app_profiles(
+        &self,
+        token: &Secret,
+        app_instance_id: &str,
+    ) -> Result<Vec<AppProfile>, PortalError> {
+        let path = format!(
+            "/instance/appinstance/{}/profiles",
+            uri_encode(app_instance_id)
+        );
+        self.all_pages(
+            Call::ListAppProfiles { app_instance_id },
+            &path,
+            &[],
+            token,
+            parse_app_profiles,
+        )
+        .await
     }
 }
 
@@ -510,22 +648,48 @@ mod tests {
         assert_eq!(
             page,
             Page {
-                items: vec![AccountInfo { account_id: "123456789012".into(), account_name: Some("Prod".into()), email_address: None }],
+                items: vec![AccountInfo {
+                    account_id: "123456789012".into(),
+                    account_name: Some("Prod".into()),
+                    email_address: None
+                }],
                 next_token: None
             }
         );
-        assert_eq!(parse_accounts(br#"{"accountList":null,"nextToken":"NT"}"#).unwrap().next_token.as_deref(), Some("NT"));
-        assert_eq!(parse_accounts(br#"{"accountList":[{"accountName":"x"}]}"#).unwrap_err(), "`accountId` is missing");
+        assert_eq!(
+            parse_accounts(br#"{"accountList":null,"nextToken":"NT"}"#)
+                .unwrap()
+                .next_token
+                .as_deref(),
+            Some("NT")
+        );
+        assert_eq!(
+            parse_accounts(br#"{"accountList":[{"accountName":"x"}]}"#).unwrap_err(),
+            "`accountId` is missing"
+        );
         assert!(parse_accounts(b"{\"accountList\":[").is_err());
         assert!(parse_accounts(b"[]").is_err());
     }
 
     #[test]
     fn roles_default_their_account() {
-        let page = parse_roles(br#"{"roleList":[{"roleName":"ConnectAgent"},{"roleName":"X","accountId":"1"}]}"#, "9").unwrap();
-        assert_eq!(page.items[0], RoleInfo { account_id: "9".into(), role_name: "ConnectAgent".into() });
+        let page = parse_roles(
+            br#"{"roleList":[{"roleName":"ConnectAgent"},{"roleName":"X","accountId":"1"}]}"#,
+            "9",
+        )
+        .unwrap();
+        assert_eq!(
+            page.items[0],
+            RoleInfo {
+                account_id: "9".into(),
+                role_name: "ConnectAgent".into()
+            }
+        );
         assert_eq!(page.items[1].account_id, "1");
-        assert_eq!(parse_roles(br#"{"roleList":[{"roleName":null}]}"#, "9").unwrap_err(), "`roleName` is missing");
+        assert_eq!(
+            parse_roles(br#"{"roleList":[{"roleName":null}]}"#, "9").unwrap_err(),
+            "`roleName` is missing"
+        );
     }
 
     #[test]
@@ -534,13 +698,27 @@ mod tests {
             br#"{"roleCredentials":{"accessKeyId":"ASIAX","secretAccessKey":"sekrit","sessionToken":"IQoJtok","expiration":1764338400000}}"#,
         )
         .unwrap();
-        assert_eq!(c.expiration, SystemTime::UNIX_EPOCH + Duration::from_secs(1_764_338_400));
+        assert_eq!(
+            c.expiration,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_764_338_400)
+        );
         assert_eq!(c.secret_access_key.expose(), "sekrit");
         let printed = format!("{c:?}");
-        assert!(!printed.contains("sekrit") && !printed.contains("IQoJtok"), "{printed}");
-        assert!(c.valid_at(c.expiration - Duration::from_secs(120), Duration::from_secs(60)));
-        assert!(!c.valid_at(c.expiration - Duration::from_secs(30), Duration::from_secs(60)));
-        let missing = parse_role_credentials(br#"{"roleCredentials":{"accessKeyId":"A","secretAccessKey":"s","sessionToken":"t"}}"#);
+        assert!(
+            !printed.contains("sekrit") && !printed.contains("IQoJtok"),
+            "{printed}"
+        );
+        assert!(c.valid_at(
+            c.expiration - Duration::from_secs(120),
+            Duration::from_secs(60)
+        ));
+        assert!(!c.valid_at(
+            c.expiration - Duration::from_secs(30),
+            Duration::from_secs(60)
+        ));
+        let missing = parse_role_credentials(
+            br#"{"roleCredentials":{"accessKeyId":"A","secretAccessKey":"s","sessionToken":"t"}}"#,
+        );
         assert_eq!(missing.unwrap_err(), "`expiration` is missing");
         assert!(parse_role_credentials(br#"{"roleCredentials":null}"#).is_err());
     }
@@ -562,13 +740,21 @@ mod tests {
         .unwrap();
         assert_eq!(profiles.items[0].relay_state, None);
         assert_eq!(profiles.next_token.as_deref(), Some("p2"));
-        assert_eq!(parse_app_profiles(br#"{"result":[{"name":"Default"}]}"#).unwrap_err(), "`id` is missing");
+        assert_eq!(
+            parse_app_profiles(br#"{"result":[{"name":"Default"}]}"#).unwrap_err(),
+            "`id` is missing"
+        );
     }
 
     #[test]
     fn errors_say_what_to_do() {
-        assert!(PortalError::SessionExpired.to_string().contains("sign in again"));
-        let e = PortalError::RoleNotAssigned { account_id: "111122223333".into(), role_name: "ConnectAgent".into() };
+        assert!(PortalError::SessionExpired
+            .to_string()
+            .contains("sign in again"));
+        let e = PortalError::RoleNotAssigned {
+            account_id: "111122223333".into(),
+            role_name: "ConnectAgent".into(),
+        };
         assert_eq!(
             e.to_string(),
             "the role `ConnectAgent` in account 111122223333 is no longer assigned to you; refresh the list, or ask IT to assign it again"
@@ -589,15 +775,49 @@ mod tests {
 
     #[test]
     fn error_responses_are_classified() {
-        let creds = Call::GetRoleCredentials { account_id: "1", role_name: "R" };
+        let creds = Call::GetRoleCredentials {
+            account_id: "1",
+            role_name: "R",
+        };
         let forbidden = response(403, "ForbiddenException", r#"{"message":"No access"}"#);
-        assert!(matches!(error_of(creds, &forbidden), PortalError::RoleNotAssigned { .. }));
-        assert!(matches!(error_of(Call::ListAccounts, &forbidden), PortalError::Rejected(_)));
-        let unauthorized = response(401, "UnauthorizedException", r#"{"message":"Session token not found or invalid"}"#);
-        assert!(matches!(error_of(Call::ListAppInstances, &unauthorized), PortalError::SessionExpired));
-        assert!(matches!(error_of(Call::ListAccounts, &response(429, "TooManyRequestsException", "{}")), PortalError::Throttled));
-        assert!(matches!(error_of(Call::ListAccounts, &response(500, "InternalServerException", "{}")), PortalError::Unavailable(_)));
-        let missing = error_of(Call::ListAccountRoles { account_id: "42" }, &response(404, "ResourceNotFoundException", "{}"));
-        assert_eq!(missing.to_string(), "the access portal has no account 42; refresh the list");
+        assert!(matches!(
+            error_of(creds, &forbidden),
+            PortalError::RoleNotAssigned { .. }
+        ));
+        assert!(matches!(
+            error_of(Call::ListAccounts, &forbidden),
+            PortalError::Rejected(_)
+        ));
+        let unauthorized = response(
+            401,
+            "UnauthorizedException",
+            r#"{"message":"Session token not found or invalid"}"#,
+        );
+        assert!(matches!(
+            error_of(Call::ListAppInstances, &unauthorized),
+            PortalError::SessionExpired
+        ));
+        assert!(matches!(
+            error_of(
+                Call::ListAccounts,
+                &response(429, "TooManyRequestsException", "{}")
+            ),
+            PortalError::Throttled
+        ));
+        assert!(matches!(
+            error_of(
+                Call::ListAccounts,
+                &response(500, "InternalServerException", "{}")
+            ),
+            PortalError::Unavailable(_)
+        ));
+        let missing = error_of(
+            Call::ListAccountRoles { account_id: "42" },
+            &response(404, "ResourceNotFoundException", "{}"),
+        );
+        assert_eq!(
+            missing.to_string(),
+            "the access portal has no account 42; refresh the list"
+        );
     }
 }

@@ -3,8 +3,10 @@
 //! idea of the AWS SDKs' "adaptive" retry mode, kept simple).
 //!
 //! Promises: requests are spaced at least `1 / rate` seconds apart (no bursts), whatever the number
-//! of concurrent callers; a throttle divides the rate by [`THROTTLE_DIVISOR`] (never below
-//! [`MIN_RATE`]); every success adds [`RECOVERY_STEP`] back, up to the configured maximum;
+//! of concurrent callers; a throttle divides the rate by [`THROTTLE_DIVISOR`], at most once per
+//! [`THROTTLE_COOLDOWN`] (requests already in flight all meet the same overload) and never below
+//! [`MIN_RATE_FRACTION`] of the maximum; every success adds [`RECOVERY_STEP`] back, up to the
+//! maximum;
 //! [`shared`] gives every caller in the process the same limiter for the same origin. The
 //! decisions are pure functions ([`schedule`], [`slowed`], [`recovered`]); time is tokio's
 //! monotonic clock, so tests run in paused time.
@@ -15,22 +17,34 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// The slowest a throttled limiter goes, in requests per second.
+/// The slowest any limiter goes, in requests per second.
 pub const MIN_RATE: f64 = 1.0;
+/// The slowest a throttled limiter goes, as a fraction of its maximum rate.
+pub const MIN_RATE_FRACTION: f64 = 0.25;
 /// A throttle divides the current rate by this.
 pub const THROTTLE_DIVISOR: f64 = 2.0;
+/// After a cut, further throttles leave the rate alone for this long.
+pub const THROTTLE_COOLDOWN: Duration = Duration::from_secs(1);
 /// Requests per second added back after each success.
-pub const RECOVERY_STEP: f64 = 0.5;
+pub const RECOVERY_STEP: f64 = 1.0;
 
 /// When the next request may go: the later of now and the first free slot; and the slot after it.
 pub fn schedule(now: Instant, next_free: Option<Instant>, rate: f64) -> (Instant, Instant) {
     let slot = next_free.map_or(now, |free| free.max(now));
-    (slot, slot + Duration::from_secs_f64(1.0 / rate.max(MIN_RATE)))
+    (
+        slot,
+        slot + Duration::from_secs_f64(1.0 / rate.max(MIN_RATE)),
+    )
 }
 
-/// The rate after a throttle.
-pub fn slowed(rate: f64) -> f64 {
-    (rate / THROTTLE_DIVISOR).max(MIN_RATE)
+/// The rate after a throttle, never below `floor`.
+pub fn slowed(rate: f64, floor: f64) -> f64 {
+    (rate / THROTTLE_DIVISOR).max(floor)
+}
+
+/// Whether a throttle at `now` may cut the rate, given the last cut.
+pub fn may_cut(now: Instant, last_cut: Option<Instant>) -> bool {
+    last_cut.is_none_or(|last| now.duration_since(last) >= THROTTLE_COOLDOWN)
 }
 
 /// The rate after a success.
@@ -42,6 +56,7 @@ pub fn recovered(rate: f64, max: f64) -> f64 {
 struct State {
     rate: f64,
     next_free: Option<Instant>,
+    last_cut: Option<Instant>,
 }
 
 /// One host's limiter.
@@ -55,7 +70,14 @@ impl RateLimiter {
     /// A limiter allowing `max_rate` requests per second.
     pub fn new(max_rate: f64) -> RateLimiter {
         let max_rate = max_rate.max(MIN_RATE);
-        RateLimiter { max_rate, state: Mutex::new(State { rate: max_rate, next_free: None }) }
+        RateLimiter {
+            max_rate,
+            state: Mutex::new(State {
+                rate: max_rate,
+                next_free: None,
+                last_cut: None,
+            }),
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -75,8 +97,12 @@ impl RateLimiter {
 
     /// The host throttled a request: slow down.
     pub fn throttled(&self) {
+        let now = Instant::now();
         let mut s = self.state();
-        s.rate = slowed(s.rate);
+        if may_cut(now, s.last_cut) {
+            s.rate = slowed(s.rate, (self.max_rate * MIN_RATE_FRACTION).max(MIN_RATE));
+            s.last_cut = Some(now);
+        }
     }
 
     /// A request succeeded: speed up towards the maximum.
@@ -96,7 +122,9 @@ pub fn shared(origin: &str, max_rate: f64) -> Arc<RateLimiter> {
     static LIMITERS: OnceLock<Mutex<HashMap<String, Arc<RateLimiter>>>> = OnceLock::new();
     let map = LIMITERS.get_or_init(|| Mutex::new(HashMap::new()));
     let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
-    map.entry(origin.to_owned()).or_insert_with(|| Arc::new(RateLimiter::new(max_rate))).clone()
+    map.entry(origin.to_owned())
+        .or_insert_with(|| Arc::new(RateLimiter::new(max_rate)))
+        .clone()
 }
 
 #[cfg(test)]
@@ -118,10 +146,14 @@ mod tests {
 
     #[test]
     fn throttles_halve_and_successes_recover() {
-        assert_eq!(slowed(20.0), 10.0);
-        assert_eq!(slowed(1.5), MIN_RATE);
-        assert_eq!(recovered(10.0, 20.0), 10.5);
+        assert_eq!(slowed(20.0, 5.0), 10.0);
+        assert_eq!(slowed(8.0, 5.0), 5.0);
+        assert_eq!(recovered(10.0, 20.0), 11.0);
         assert_eq!(recovered(19.9, 20.0), 20.0);
+        let now = Instant::now();
+        assert!(may_cut(now, None));
+        assert!(!may_cut(now, Some(now - THROTTLE_COOLDOWN / 2)));
+        assert!(may_cut(now, Some(now - THROTTLE_COOLDOWN)));
     }
 
     #[tokio::test(start_paused = true)]
@@ -143,8 +175,13 @@ mod tests {
         }
         times.sort();
         // 41 requests at 20/s: the last goes two seconds after the first.
-        assert_eq!(times.last().unwrap().duration_since(started), Duration::from_secs(2));
-        assert!(times.windows(2).all(|w| w[1] - w[0] >= Duration::from_millis(50)));
+        assert_eq!(
+            times.last().unwrap().duration_since(started),
+            Duration::from_secs(2)
+        );
+        assert!(times
+            .windows(2)
+            .all(|w| w[1] - w[0] >= Duration::from_millis(50)));
     }
 
     #[tokio::test(start_paused = true)]
@@ -152,6 +189,7 @@ mod tests {
         let limiter = RateLimiter::new(RATE);
         limiter.acquire().await;
         limiter.throttled();
+        limiter.throttled(); // within the cooldown: no second cut
         assert_eq!(limiter.rate(), RATE / THROTTLE_DIVISOR);
         let started = Instant::now();
         limiter.acquire().await; // the slot booked at the old rate
@@ -159,6 +197,15 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_millis(150));
         limiter.succeeded();
         assert_eq!(limiter.rate(), RATE / THROTTLE_DIVISOR + RECOVERY_STEP);
+        for _ in 0..4 {
+            tokio::time::advance(THROTTLE_COOLDOWN).await;
+            limiter.throttled();
+        }
+        assert_eq!(
+            limiter.rate(),
+            RATE * MIN_RATE_FRACTION,
+            "never below the floor"
+        );
     }
 
     #[test]

@@ -104,9 +104,17 @@ impl Destination {
         if input.starts_with('/') {
             return Destination::from_path(input);
         }
-        let url = Url::parse(input).map_err(|_| RelayStateError::BadDestination { value: input.to_owned() })?;
-        if url.scheme() != "https" || url.host_str().is_none() || !url.username().is_empty() || url.password().is_some() {
-            return Err(RelayStateError::BadDestination { value: input.to_owned() });
+        let url = Url::parse(input).map_err(|_| RelayStateError::BadDestination {
+            value: input.to_owned(),
+        })?;
+        if url.scheme() != "https"
+            || url.host_str().is_none()
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(RelayStateError::BadDestination {
+                value: input.to_owned(),
+            });
         }
         let origin = url.origin().ascii_serialization();
         let approved = approved_origins
@@ -155,13 +163,17 @@ fn check_path(path: &str) -> Result<(), RelayStateError> {
     let lower = path.to_ascii_lowercase();
     let ok = path.starts_with('/')
         && !path.starts_with("//")
-        && path.bytes().all(|b| b.is_ascii_graphic() && b != b'#' && b != b'\\')
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'#' && b != b'\\')
         && !lower.contains(&VDI_PARAM.to_ascii_lowercase())
         && !lower.contains(NEW_DOMAIN_PARAM);
     if ok {
         Ok(())
     } else {
-        Err(RelayStateError::BadDestination { value: path.to_owned() })
+        Err(RelayStateError::BadDestination {
+            value: path.to_owned(),
+        })
     }
 }
 
@@ -180,7 +192,12 @@ pub enum VdiPlatform {
 
 impl VdiPlatform {
     /// Every platform.
-    pub const ALL: [VdiPlatform; 4] = [VdiPlatform::Citrix413, VdiPlatform::AwsWorkspace, VdiPlatform::Omnissa, VdiPlatform::Azure];
+    pub const ALL: [VdiPlatform; 4] = [
+        VdiPlatform::Citrix413,
+        VdiPlatform::AwsWorkspace,
+        VdiPlatform::Omnissa,
+        VdiPlatform::Azure,
+    ];
 
     /// The value Connect expects.
     pub fn as_str(self) -> &'static str {
@@ -206,7 +223,9 @@ impl FromStr for VdiPlatform {
         VdiPlatform::ALL
             .into_iter()
             .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| RelayStateError::UnknownVdiPlatform { value: s.trim().to_owned() })
+            .ok_or_else(|| RelayStateError::UnknownVdiPlatform {
+                value: s.trim().to_owned(),
+            })
     }
 }
 
@@ -231,7 +250,9 @@ pub enum RelayStateError {
     NotConsole { host: String },
     #[error("the relay state is not a Connect federate link (the path must be /connect/federate/INSTANCE_ID)")]
     NotFederate,
-    #[error("`{value}` is not an Amazon Connect instance id (1 to 100 letters, digits and hyphens)")]
+    #[error(
+        "`{value}` is not an Amazon Connect instance id (1 to 100 letters, digits and hyphens)"
+    )]
     BadInstanceId { value: String },
     #[error("`{value}` is not a known AWS region")]
     UnknownRegion { value: String },
@@ -255,11 +276,15 @@ impl RelayStateError {
 }
 
 fn check_instance_id(id: &str) -> Result<(), RelayStateError> {
-    let ok = !id.is_empty() && id.len() <= MAX_INSTANCE_ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let ok = !id.is_empty()
+        && id.len() <= MAX_INSTANCE_ID_LEN
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if ok {
         Ok(())
     } else {
-        Err(RelayStateError::BadInstanceId { value: id.to_owned() })
+        Err(RelayStateError::BadInstanceId {
+            value: id.to_owned(),
+        })
     }
 }
 
@@ -281,7 +306,11 @@ pub fn federate_url(target: &FederateTarget) -> Result<Url, RelayStateError> {
     if target.vdi_platform.is_some() && !target.destination.is_instance_page() {
         return Err(RelayStateError::VdiNeedsPage);
     }
-    let mut url = format!("https://{}{FEDERATE_PATH}{}", console_host(target.region)?, target.instance_id);
+    let mut url = format!(
+        "https://{}{FEDERATE_PATH}{}",
+        console_host(target.region)?,
+        target.instance_id
+    );
     let mut params = Vec::new();
     if let Some(value) = target.destination.value() {
         let value = match target.vdi_platform {
@@ -305,20 +334,31 @@ pub fn federate_url(target: &FederateTarget) -> Result<Url, RelayStateError> {
 
 /// The region a console host names.
 fn region_of_host(host: &str) -> Result<Region, RelayStateError> {
-    let not_console = || RelayStateError::NotConsole { host: host.to_owned() };
+    let not_console = || RelayStateError::NotConsole {
+        host: host.to_owned(),
+    };
     let name = if host == GOVCLOUD_CONSOLE_HOST {
         GOVCLOUD_CONNECT_REGION
     } else if host == COMMERCIAL_CONSOLE_SUFFIX {
         GLOBAL_CONSOLE_REGION
     } else {
-        let label = host.strip_suffix(COMMERCIAL_CONSOLE_SUFFIX).and_then(|h| h.strip_suffix('.')).ok_or_else(not_console)?;
+        let label = host
+            .strip_suffix(COMMERCIAL_CONSOLE_SUFFIX)
+            .and_then(|h| h.strip_suffix('.'))
+            .ok_or_else(not_console)?;
         if label.is_empty() || label.contains('.') {
             return Err(not_console());
         }
         label
     };
-    let region = Region::parse(name).map_err(|_| RelayStateError::UnknownRegion { value: name.to_owned() })?;
-    let expected = if host == GOVCLOUD_CONSOLE_HOST { Partition::AwsUsGov } else { Partition::Aws };
+    let region = Region::parse(name).map_err(|_| RelayStateError::UnknownRegion {
+        value: name.to_owned(),
+    })?;
+    let expected = if host == GOVCLOUD_CONSOLE_HOST {
+        Partition::AwsUsGov
+    } else {
+        Partition::Aws
+    };
     if region.partition() != expected {
         return Err(not_console());
     }
@@ -329,9 +369,14 @@ fn region_of_host(host: &str) -> Result<Region, RelayStateError> {
 fn take_inner_param(destination: &mut String, name: &str) -> Option<String> {
     let lower = destination.to_ascii_lowercase();
     let key = format!("{}=", name.to_ascii_lowercase());
-    let at = ['?', '&'].iter().filter_map(|sep| lower.find(&format!("{sep}{key}"))).min()?;
+    let at = ['?', '&']
+        .iter()
+        .filter_map(|sep| lower.find(&format!("{sep}{key}")))
+        .min()?;
     let value_start = at + 1 + key.len();
-    let value_end = destination[value_start..].find('&').map_or(destination.len(), |i| value_start + i);
+    let value_end = destination[value_start..]
+        .find('&')
+        .map_or(destination.len(), |i| value_start + i);
     let value = destination[value_start..value_end].to_owned();
     let rest = destination[value_end..].to_owned();
     destination.truncate(at);
@@ -347,11 +392,18 @@ fn take_inner_param(destination: &mut String, name: &str) -> Option<String> {
 pub fn parse_federate_url(input: &str) -> Result<FederateTarget, RelayStateError> {
     let url = Url::parse(input.trim()).map_err(|_| RelayStateError::NotAUrl)?;
     let host = url.host_str().unwrap_or_default().to_owned();
-    if url.scheme() != "https" || !url.username().is_empty() || url.password().is_some() || url.port().is_some() {
+    if url.scheme() != "https"
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || url.port().is_some()
+    {
         return Err(RelayStateError::NotConsole { host });
     }
     let region = region_of_host(&host)?;
-    let id = url.path().strip_prefix(FEDERATE_PATH).ok_or(RelayStateError::NotFederate)?;
+    let id = url
+        .path()
+        .strip_prefix(FEDERATE_PATH)
+        .ok_or(RelayStateError::NotFederate)?;
     let id = id.strip_suffix('/').unwrap_or(id);
     check_instance_id(id)?;
     let mut destination = None;
@@ -383,7 +435,13 @@ pub fn parse_federate_url(input: &str) -> Result<FederateTarget, RelayStateError
     if vdi.is_some() && !destination.is_instance_page() {
         return Err(RelayStateError::VdiNeedsPage);
     }
-    Ok(FederateTarget { region, instance_id: id.to_owned(), destination, new_domain, vdi_platform: vdi })
+    Ok(FederateTarget {
+        region,
+        instance_id: id.to_owned(),
+        destination,
+        new_domain,
+        vdi_platform: vdi,
+    })
 }
 
 #[cfg(test)]
@@ -398,8 +456,19 @@ mod tests {
         Region::parse(name).unwrap()
     }
 
-    fn target(region_name: &str, destination: Destination, new_domain: bool, vdi: Option<VdiPlatform>) -> FederateTarget {
-        FederateTarget { region: region(region_name), instance_id: ID.into(), destination, new_domain, vdi_platform: vdi }
+    fn target(
+        region_name: &str,
+        destination: Destination,
+        new_domain: bool,
+        vdi: Option<VdiPlatform>,
+    ) -> FederateTarget {
+        FederateTarget {
+            region: region(region_name),
+            instance_id: ID.into(),
+            destination,
+            new_domain,
+            vdi_platform: vdi,
+        }
     }
 
     fn built(t: &FederateTarget) -> String {
@@ -449,35 +518,75 @@ mod tests {
     fn builder_refusals() {
         assert_eq!(
             federate_url(&target("cn-north-1", Destination::Ccp, false, None)),
-            Err(RelayStateError::UnsupportedPartition { partition: "aws-cn" })
+            Err(RelayStateError::UnsupportedPartition {
+                partition: "aws-cn"
+            })
         );
-        assert_eq!(federate_url(&target("us-east-1", Destination::Admin, false, Some(VdiPlatform::Omnissa))), Err(RelayStateError::VdiNeedsPage));
+        assert_eq!(
+            federate_url(&target(
+                "us-east-1",
+                Destination::Admin,
+                false,
+                Some(VdiPlatform::Omnissa)
+            )),
+            Err(RelayStateError::VdiNeedsPage)
+        );
         let mut bad = target("us-east-1", Destination::Ccp, false, None);
         bad.instance_id = "../x".into();
-        assert!(matches!(federate_url(&bad), Err(RelayStateError::BadInstanceId { .. })));
-        assert!(federate_url(&target("us-east-1", Destination::Path("//evil.example".into()), false, None)).is_err());
+        assert!(matches!(
+            federate_url(&bad),
+            Err(RelayStateError::BadInstanceId { .. })
+        ));
+        assert!(federate_url(&target(
+            "us-east-1",
+            Destination::Path("//evil.example".into()),
+            false,
+            None
+        ))
+        .is_err());
     }
 
     #[test]
     fn configured_destinations() {
         let approved = vec!["https://crm.example.com".to_owned()];
         assert_eq!(Destination::parse(" CCP ", &approved), Ok(Destination::Ccp));
-        assert_eq!(Destination::parse("agent-workspace", &approved), Ok(Destination::AgentWorkspace));
-        assert_eq!(Destination::parse("/ccp-v2/chat", &approved), Ok(Destination::CcpChat));
-        assert_eq!(Destination::parse("/ccp-v2/softphone", &approved), Ok(Destination::Path("/ccp-v2/softphone".into())));
+        assert_eq!(
+            Destination::parse("agent-workspace", &approved),
+            Ok(Destination::AgentWorkspace)
+        );
+        assert_eq!(
+            Destination::parse("/ccp-v2/chat", &approved),
+            Ok(Destination::CcpChat)
+        );
+        assert_eq!(
+            Destination::parse("/ccp-v2/softphone", &approved),
+            Ok(Destination::Path("/ccp-v2/softphone".into()))
+        );
         assert_eq!(
             Destination::parse("https://crm.example.com/agent", &approved),
             Ok(Destination::Origin("https://crm.example.com/agent".into()))
         );
         assert_eq!(
             Destination::parse("https://evil.example.com", &approved),
-            Err(RelayStateError::OriginNotApproved { origin: "https://evil.example.com".into() })
+            Err(RelayStateError::OriginNotApproved {
+                origin: "https://evil.example.com".into()
+            })
         );
-        for bad in ["http://crm.example.com", "ccp-v2", "//crm.example.com", "/a b", "/agent-app-v2?VDIPlatform=AZURE", "javascript:alert(1)"] {
+        for bad in [
+            "http://crm.example.com",
+            "ccp-v2",
+            "//crm.example.com",
+            "/a b",
+            "/agent-app-v2?VDIPlatform=AZURE",
+            "javascript:alert(1)",
+        ] {
             assert!(Destination::parse(bad, &approved).is_err(), "{bad}");
         }
         assert_eq!(Destination::AgentWorkspace.to_string(), "agent-workspace");
-        assert_eq!("aws_workspace".parse::<VdiPlatform>(), Ok(VdiPlatform::AwsWorkspace));
+        assert_eq!(
+            "aws_workspace".parse::<VdiPlatform>(),
+            Ok(VdiPlatform::AwsWorkspace)
+        );
         assert!("citrix".parse::<VdiPlatform>().is_err());
     }
 
@@ -485,13 +594,22 @@ mod tests {
     fn other_documented_forms_parse() {
         let t = parse_federate_url(&format!("https://us-east-1.console.aws.amazon.com/connect/federate/{ID}?destination=%2Fccp-v2%2Fchat%26new_domain%3Dtrue")).unwrap();
         assert_eq!((t.destination, t.new_domain), (Destination::CcpChat, true));
-        let t = parse_federate_url(&format!("https://console.aws.amazon.com/connect/federate/{ID}/")).unwrap();
-        assert_eq!((t.region, t.destination), (region("us-east-1"), Destination::Admin));
+        let t = parse_federate_url(&format!(
+            "https://console.aws.amazon.com/connect/federate/{ID}/"
+        ))
+        .unwrap();
+        assert_eq!(
+            (t.region, t.destination),
+            (region("us-east-1"), Destination::Admin)
+        );
         let t = parse_federate_url(&format!(
             "https://ap-southeast-2.console.aws.amazon.com/connect/federate/{ID}?destination=%2Fagent-app-v2?VDIPlatform=OMNISSA"
         ))
         .unwrap();
-        assert_eq!((t.destination, t.vdi_platform), (Destination::AgentWorkspace, Some(VdiPlatform::Omnissa)));
+        assert_eq!(
+            (t.destination, t.vdi_platform),
+            (Destination::AgentWorkspace, Some(VdiPlatform::Omnissa))
+        );
         let t = parse_federate_url(&format!("https://eu-central-1.console.aws.amazon.com/connect/federate/{ID}?destination=%2Fagent-app-v2&VDIPlatform=AWS_WORKSPACE&x=1")).unwrap();
         assert_eq!(t.vdi_platform, Some(VdiPlatform::AwsWorkspace));
     }
@@ -523,7 +641,11 @@ mod tests {
 
     fn arb_region() -> impl Strategy<Value = Region> {
         let names: Vec<&'static str> = crate::region::known_regions()
-            .filter(|r| Region::parse(r).map(|r| r.partition() == Partition::Aws).unwrap_or(false))
+            .filter(|r| {
+                Region::parse(r)
+                    .map(|r| r.partition() == Partition::Aws)
+                    .unwrap_or(false)
+            })
             .chain([GOVCLOUD_CONNECT_REGION])
             .collect();
         proptest::sample::select(names).prop_map(|n| Region::parse(n).unwrap())

@@ -27,10 +27,15 @@ pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The last element of every credential scope.
 pub const SCOPE_TERMINATOR: &str = "aws4_request";
 /// SHA-256 of the empty body, the payload hash of every GET.
-pub const EMPTY_PAYLOAD_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+pub const EMPTY_PAYLOAD_SHA256: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// What SigV4 leaves unencoded: the RFC 3986 unreserved characters `A–Z a–z 0–9 - . _ ~`.
-pub const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+pub const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 /// As [`UNRESERVED`], keeping the path separator.
 const UNRESERVED_AND_SLASH: &AsciiSet = &UNRESERVED.remove(b'/');
 
@@ -41,7 +46,11 @@ pub fn uri_encode(value: &str) -> String {
 
 /// A query string from pairs, each name and value strictly encoded, in the order given.
 pub fn encode_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    pairs.into_iter().map(|(k, v)| format!("{}={}", uri_encode(k), uri_encode(v))).collect::<Vec<_>>().join("&")
+    pairs
+        .into_iter()
+        .map(|(k, v)| format!("{}={}", uri_encode(k), uri_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The canonical URI (non-S3): the path as sent, with empty and `.`/`..` segments removed, then
@@ -68,16 +77,29 @@ pub fn canonical_uri(raw_path: &str) -> String {
 
 /// The canonical query string: parameters decoded, strictly encoded, sorted by name then value.
 pub fn canonical_query(raw_query: Option<&str>) -> String {
-    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
-        .map(|(k, v)| (uri_encode(&k), uri_encode(&v)))
-        .collect();
+    let mut pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
+            .map(|(k, v)| (uri_encode(&k), uri_encode(&v)))
+            .collect();
     pairs.sort();
-    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The canonical headers block from `(lower-case name, value)` pairs already in sorted order.
 pub fn canonical_headers(headers: &[(&str, &str)]) -> String {
-    headers.iter().map(|(k, v)| format!("{k}:{}\n", v.split_whitespace().collect::<Vec<_>>().join(" "))).collect()
+    headers
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}:{}\n",
+                v.split_whitespace().collect::<Vec<_>>().join(" ")
+            )
+        })
+        .collect()
 }
 
 /// The canonical request.
@@ -104,7 +126,10 @@ pub fn scope(date: &str, region: &str, service: &str) -> String {
 
 /// The string to sign.
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", sha256_hex(canonical_request.as_bytes()))
+    format!(
+        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        sha256_hex(canonical_request.as_bytes())
+    )
 }
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -115,7 +140,8 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
 
 /// The signing key, chained from `AWS4` + the secret over date, region, service and terminator.
 pub fn signing_key(secret_access_key: &Secret, date: &str, region: &str, service: &str) -> Vec<u8> {
-    let mut seed = zeroize::Zeroizing::new(String::with_capacity(secret_access_key.expose().len() + 4));
+    let mut seed =
+        zeroize::Zeroizing::new(String::with_capacity(secret_access_key.expose().len() + 4));
     seed.push_str("AWS4");
     seed.push_str(secret_access_key.expose());
     let k_date = hmac_sha256(seed.as_bytes(), date.as_bytes());
@@ -131,10 +157,16 @@ pub fn signature(signing_key: &[u8], string_to_sign: &str) -> String {
 
 /// ISO 8601 basic time, `YYYYMMDDTHHMMSSZ`, of an instant.
 pub fn amz_date(at: SystemTime) -> String {
-    let secs = at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let secs = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
     let t = time::OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or_default())
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z")).unwrap_or_default()
+    t.format(time::macros::format_description!(
+        "[year][month][day]T[hour][minute][second]Z"
+    ))
+    .unwrap_or_default()
 }
 
 /// The `Host` header a client sends for a URL: the host, with the port when it is not the
@@ -198,7 +230,11 @@ pub fn sign_get(url: &Url, params: &SigningParams<'_>) -> SignedHeaders {
     if let Some(token) = params.session_token {
         headers.push(("x-amz-security-token", token.expose()));
     }
-    let signed_headers = headers.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(";");
+    let signed_headers = headers
+        .iter()
+        .map(|(k, _)| *k)
+        .collect::<Vec<_>>()
+        .join(";");
     let creq = canonical_request(
         "GET",
         &canonical_uri(url.path()),
@@ -209,13 +245,22 @@ pub fn sign_get(url: &Url, params: &SigningParams<'_>) -> SignedHeaders {
     );
     let scope = scope(date, params.region, params.service);
     let sts = string_to_sign(&x_amz_date, &scope, &creq);
-    let key = signing_key(params.secret_access_key, date, params.region, params.service);
+    let key = signing_key(
+        params.secret_access_key,
+        date,
+        params.region,
+        params.service,
+    );
     let authorization = format!(
         "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={}",
         params.access_key_id,
         signature(&key, &sts)
     );
-    SignedHeaders { x_amz_date, x_amz_security_token: params.session_token.cloned(), authorization }
+    SignedHeaders {
+        x_amz_date,
+        x_amz_security_token: params.session_token.cloned(),
+        authorization,
+    }
 }
 
 #[cfg(test)]
@@ -262,7 +307,10 @@ mod tests {
         assert_eq!(s.x_amz_date, "20150830T123600Z");
         assert_eq!(
             s.authorization,
-            suite_authorization("host;x-amz-date", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
+            suite_authorization(
+                "host;x-amz-date",
+                "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+            )
         );
         assert_eq!(s.x_amz_security_token, None);
     }
@@ -273,7 +321,10 @@ mod tests {
             "GET",
             &canonical_uri("/"),
             &canonical_query(Some("Param2=value2&Param1=value1")),
-            &canonical_headers(&[("host", "example.amazonaws.com"), ("x-amz-date", "20150830T123600Z")]),
+            &canonical_headers(&[
+                ("host", "example.amazonaws.com"),
+                ("x-amz-date", "20150830T123600Z"),
+            ]),
             "host;x-amz-date",
             EMPTY_PAYLOAD_SHA256,
         );
@@ -281,15 +332,25 @@ mod tests {
             creq,
             format!("GET\n/\nParam1=value1&Param2=value2\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n{EMPTY_PAYLOAD_SHA256}")
         );
-        let sts = string_to_sign("20150830T123600Z", &scope("20150830", SUITE_REGION, SUITE_SERVICE), &creq);
+        let sts = string_to_sign(
+            "20150830T123600Z",
+            &scope("20150830", SUITE_REGION, SUITE_SERVICE),
+            &creq,
+        );
         assert_eq!(
             sts,
             "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n816cd5b414d056048ba4f7c5386d6e0533120fb1fcfa93762cf0fc39e2cf19e0"
         );
-        let s = suite_sign("https://example.amazonaws.com/?Param2=value2&Param1=value1", None);
+        let s = suite_sign(
+            "https://example.amazonaws.com/?Param2=value2&Param1=value1",
+            None,
+        );
         assert_eq!(
             s.authorization,
-            suite_authorization("host;x-amz-date", "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500")
+            suite_authorization(
+                "host;x-amz-date",
+                "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"
+            )
         );
     }
 
@@ -314,19 +375,37 @@ mod tests {
             "GET",
             &canonical_uri(raw_path),
             "",
-            &canonical_headers(&[("host", "example.amazonaws.com"), ("x-amz-date", "20150830T123600Z")]),
+            &canonical_headers(&[
+                ("host", "example.amazonaws.com"),
+                ("x-amz-date", "20150830T123600Z"),
+            ]),
             "host;x-amz-date",
             EMPTY_PAYLOAD_SHA256,
         );
-        let sts = string_to_sign("20150830T123600Z", &scope("20150830", SUITE_REGION, SUITE_SERVICE), &creq);
-        signature(&signing_key(&Secret::new(SUITE_SECRET), "20150830", SUITE_REGION, SUITE_SERVICE), &sts)
+        let sts = string_to_sign(
+            "20150830T123600Z",
+            &scope("20150830", SUITE_REGION, SUITE_SERVICE),
+            &creq,
+        );
+        signature(
+            &signing_key(
+                &Secret::new(SUITE_SECRET),
+                "20150830",
+                SUITE_REGION,
+                SUITE_SERVICE,
+            ),
+            &sts,
+        )
     }
 
     #[test]
     fn get_utf8_and_get_space() {
         // The suite's request lines carry the raw characters; on the wire we send them encoded
         // once, and the canonical URI encodes that again (see `paths_are_normalised_and_encoded_twice`).
-        assert_eq!(suite_raw_path_signature("/ሴ"), "8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85");
+        assert_eq!(
+            suite_raw_path_signature("/ሴ"),
+            "8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85"
+        );
         assert_eq!(
             suite_raw_path_signature("/example space/"),
             "652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741"
@@ -338,21 +417,39 @@ mod tests {
         assert_eq!(canonical_uri(""), "/");
         assert_eq!(canonical_uri("//example//"), "/example/");
         assert_eq!(canonical_uri("/example1/example2/../.."), "/");
-        assert_eq!(canonical_uri("/user/federate/a%2Fb"), "/user/federate/a%252Fb");
-        assert_eq!(canonical_uri("/instance/5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11"), "/instance/5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11");
+        assert_eq!(
+            canonical_uri("/user/federate/a%2Fb"),
+            "/user/federate/a%252Fb"
+        );
+        assert_eq!(
+            canonical_uri("/instance/5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11"),
+            "/instance/5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11"
+        );
     }
 
     #[test]
     fn queries_are_strict_and_sorted() {
-        assert_eq!(canonical_query(Some("nextToken=NT%2F%2B%3D&maxResults=10")), "maxResults=10&nextToken=NT%2F%2B%3D");
+        assert_eq!(
+            canonical_query(Some("nextToken=NT%2F%2B%3D&maxResults=10")),
+            "maxResults=10&nextToken=NT%2F%2B%3D"
+        );
         assert_eq!(canonical_query(Some("q=a+b")), "q=a%20b");
         assert_eq!(canonical_query(Some("b=2&a=2&a=1&c")), "a=1&a=2&b=2&c=");
-        assert_eq!(encode_query([("nextToken", "a/b+c= ~")]), "nextToken=a%2Fb%2Bc%3D%20~");
+        assert_eq!(
+            encode_query([("nextToken", "a/b+c= ~")]),
+            "nextToken=a%2Fb%2Bc%3D%20~"
+        );
     }
 
     #[test]
     fn host_header_keeps_a_non_default_port() {
-        assert_eq!(host_header(&Url::parse("http://127.0.0.1:8080/x").unwrap()), "127.0.0.1:8080");
-        assert_eq!(host_header(&Url::parse("https://connect.us-east-1.amazonaws.com:443/").unwrap()), "connect.us-east-1.amazonaws.com");
+        assert_eq!(
+            host_header(&Url::parse("http://127.0.0.1:8080/x").unwrap()),
+            "127.0.0.1:8080"
+        );
+        assert_eq!(
+            host_header(&Url::parse("https://connect.us-east-1.amazonaws.com:443/").unwrap()),
+            "connect.us-east-1.amazonaws.com"
+        );
     }
 }

@@ -42,7 +42,12 @@ pub const ALLOWED_DOMAINS: [&str; 10] = [
 ];
 
 /// Hosts whose bare form is not a page (only their subdomains are).
-const SUBDOMAIN_ONLY: [&str; 4] = ["awsapps.com", "app.aws", "portal.amazonaws.com", "my.connect.aws"];
+const SUBDOMAIN_ONLY: [&str; 4] = [
+    "awsapps.com",
+    "app.aws",
+    "portal.amazonaws.com",
+    "my.connect.aws",
+];
 
 /// DNS suffixes under which IdC's own sign-in pages live (`oidc.{region}.…`, `device.sso.{region}.…`).
 const IDC_DNS_SUFFIXES: [&str; 3] = ["amazonaws.com", "amazonaws.com.cn", "amazonaws.eu"];
@@ -86,13 +91,21 @@ impl ApprovedUrl {
 impl fmt::Debug for ApprovedUrl {
     /// Only the origin and path: the query may hold a sign-in token.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ApprovedUrl({}{})", self.0.origin().ascii_serialization(), self.0.path())
+        write!(
+            f,
+            "ApprovedUrl({}{})",
+            self.0.origin().ascii_serialization(),
+            self.0.path()
+        )
     }
 }
 
 /// Whether `host` is `domain` or a subdomain of it.
 fn under(host: &str, domain: &str) -> bool {
-    host == domain || host.strip_suffix(domain).is_some_and(|rest| rest.ends_with('.') && rest.len() > 1)
+    host == domain
+        || host
+            .strip_suffix(domain)
+            .is_some_and(|rest| rest.ends_with('.') && rest.len() > 1)
 }
 
 /// Whether a host name (lower case, ASCII) is one of the allowed AWS hosts.
@@ -100,12 +113,17 @@ pub fn is_allowed_host(host: &str) -> bool {
     let labels_ok = !host.is_empty()
         && !host.ends_with('.')
         && host.split('.').all(|l| {
-            !l.is_empty() && !l.starts_with("xn--") && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            !l.is_empty()
+                && !l.starts_with("xn--")
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         });
     if !labels_ok {
         return false;
     }
-    let listed = ALLOWED_DOMAINS.iter().any(|d| under(host, d) && !(SUBDOMAIN_ONLY.contains(d) && host == *d));
+    let listed = ALLOWED_DOMAINS
+        .iter()
+        .any(|d| under(host, d) && !(SUBDOMAIN_ONLY.contains(d) && host == *d));
     listed || is_idc_page_host(host)
 }
 
@@ -115,7 +133,9 @@ fn is_idc_page_host(host: &str) -> bool {
         let Some(rest) = host.strip_suffix(suffix).and_then(|r| r.strip_suffix('.')) else {
             return false;
         };
-        let region = rest.strip_prefix("oidc.").or_else(|| rest.strip_prefix("device.sso."));
+        let region = rest
+            .strip_prefix("oidc.")
+            .or_else(|| rest.strip_prefix("device.sso."));
         region.is_some_and(|r| crate::region::Region::parse(r).is_ok() && !r.contains('.'))
     })
 }
@@ -130,18 +150,31 @@ pub struct UrlPolicy {
 impl UrlPolicy {
     /// The AWS rules only.
     pub fn aws_only() -> UrlPolicy {
-        UrlPolicy { endpoints: None, extra_origins: Vec::new() }
+        UrlPolicy {
+            endpoints: None,
+            extra_origins: Vec::new(),
+        }
     }
 
     /// The AWS rules plus the emulator origins configured in `endpoints`.
     pub fn new(endpoints: &Endpoints) -> UrlPolicy {
-        let extra_origins = endpoints.oidc_override().map(Url::origin).into_iter().collect();
-        UrlPolicy { endpoints: Some(endpoints.clone()), extra_origins }
+        let extra_origins = endpoints
+            .oidc_override()
+            .map(Url::origin)
+            .into_iter()
+            .collect();
+        UrlPolicy {
+            endpoints: Some(endpoints.clone()),
+            extra_origins,
+        }
     }
 
     /// Checks a URL given as text.
     pub fn check(&self, candidate: &str) -> Result<ApprovedUrl, UrlRefused> {
-        if candidate.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if candidate
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(UrlRefused::Unprintable);
         }
         let url = Url::parse(candidate).map_err(|_| UrlRefused::NotAUrl)?;
@@ -162,7 +195,10 @@ impl UrlPolicy {
             return Ok(ApprovedUrl(url));
         }
         if let Some(endpoints) = &self.endpoints {
-            if endpoints.web_override().is_some_and(|w| w.origin() == url.origin()) {
+            if endpoints
+                .web_override()
+                .is_some_and(|w| w.origin() == url.origin())
+            {
                 let real = endpoints.real(&url).ok_or_else(|| refused_host(&url))?;
                 self.check_aws(&real)?;
                 return Ok(ApprovedUrl(url));
@@ -174,7 +210,9 @@ impl UrlPolicy {
 
     fn check_aws(&self, url: &Url) -> Result<(), UrlRefused> {
         if url.scheme() != "https" {
-            return Err(UrlRefused::NotHttps { scheme: url.scheme().to_owned() });
+            return Err(UrlRefused::NotHttps {
+                scheme: url.scheme().to_owned(),
+            });
         }
         match url.host() {
             Some(Host::Domain(host)) if url.port().is_none() && is_allowed_host(host) => Ok(()),
@@ -223,40 +261,112 @@ mod tests {
             "https://device.sso.eu-west-1.amazonaws.com/?user_code=ABCD-EFGH",
             "HTTPS://ACME-CC.MY.CONNECT.AWS/ccp-v2",
         ] {
-            let approved = UrlPolicy::aws_only().check(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
-            assert_eq!(approved.as_url().as_str().to_ascii_lowercase(), Url::parse(ok).unwrap().as_str().to_ascii_lowercase());
+            let approved = UrlPolicy::aws_only()
+                .check(ok)
+                .unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert_eq!(
+                approved.as_url().as_str().to_ascii_lowercase(),
+                Url::parse(ok).unwrap().as_str().to_ascii_lowercase()
+            );
         }
     }
 
     #[test]
     fn hostile_inputs_are_refused() {
         let host = |h: &str| UrlRefused::HostNotAllowed { host: h.into() };
-        assert_eq!(refused("https://evil.com#.aws.amazon.com"), host("evil.com"));
-        assert_eq!(refused("https://evil.com/#https://console.aws.amazon.com"), host("evil.com"));
-        assert_eq!(refused("https://console.aws.amazon.com.evil.com/"), host("console.aws.amazon.com.evil.com"));
-        assert_eq!(refused("https://console.aws.amazon.com@evil.com/"), UrlRefused::Credentials);
-        assert_eq!(refused("https://user:pw@console.aws.amazon.com/"), UrlRefused::Credentials);
-        assert_eq!(refused("https://evil.com\\@console.aws.amazon.com/"), host("evil.com"));
-        assert_eq!(refused("https://console.aws.amazon.com%2eevil.com/"), host("console.aws.amazon.com.evil.com"));
+        assert_eq!(
+            refused("https://evil.com#.aws.amazon.com"),
+            host("evil.com")
+        );
+        assert_eq!(
+            refused("https://evil.com/#https://console.aws.amazon.com"),
+            host("evil.com")
+        );
+        assert_eq!(
+            refused("https://console.aws.amazon.com.evil.com/"),
+            host("console.aws.amazon.com.evil.com")
+        );
+        assert_eq!(
+            refused("https://console.aws.amazon.com@evil.com/"),
+            UrlRefused::Credentials
+        );
+        assert_eq!(
+            refused("https://user:pw@console.aws.amazon.com/"),
+            UrlRefused::Credentials
+        );
+        assert_eq!(
+            refused("https://evil.com\\@console.aws.amazon.com/"),
+            host("evil.com")
+        );
+        assert_eq!(
+            refused("https://console.aws.amazon.com%2eevil.com/"),
+            host("console.aws.amazon.com.evil.com")
+        );
         assert_eq!(refused("https://evil%2ecom/"), host("evil.com"));
-        assert_eq!(refused("https://xn--cnsole-9ua.aws.amazon.com/"), host("xn--cnsole-9ua.aws.amazon.com"));
+        assert_eq!(
+            refused("https://xn--cnsole-9ua.aws.amazon.com/"),
+            host("xn--cnsole-9ua.aws.amazon.com")
+        );
         // A Cyrillic `о`: the parser turns the host into punycode, which is refused.
-        assert!(matches!(refused("https://cоnsole.aws.amazon.com/"), UrlRefused::HostNotAllowed { host } if host.starts_with("xn--")));
-        assert_eq!(refused("https://acme.my.connect.aws.xn--80ak6aa92e.com/"), host("acme.my.connect.aws.xn--80ak6aa92e.com"));
-        assert_eq!(refused("https://console.aws.amazon.com./"), host("console.aws.amazon.com."));
-        assert_eq!(refused("https://console.aws.amazon.com:8443/"), host("console.aws.amazon.com:8443"));
+        assert!(
+            matches!(refused("https://cоnsole.aws.amazon.com/"), UrlRefused::HostNotAllowed { host } if host.starts_with("xn--"))
+        );
+        assert_eq!(
+            refused("https://acme.my.connect.aws.xn--80ak6aa92e.com/"),
+            host("acme.my.connect.aws.xn--80ak6aa92e.com")
+        );
+        assert_eq!(
+            refused("https://console.aws.amazon.com./"),
+            host("console.aws.amazon.com.")
+        );
+        assert_eq!(
+            refused("https://console.aws.amazon.com:8443/"),
+            host("console.aws.amazon.com:8443")
+        );
         assert_eq!(refused("https://awsapps.com/"), host("awsapps.com"));
         assert_eq!(refused("https://my.connect.aws/"), host("my.connect.aws"));
         assert_eq!(refused("https://notawsapps.com/"), host("notawsapps.com"));
-        assert_eq!(refused("https://oidc.mars-1.amazonaws.com/"), host("oidc.mars-1.amazonaws.com"));
-        assert_eq!(refused("https://s3.amazonaws.com/bucket/x.html"), host("s3.amazonaws.com"));
+        assert_eq!(
+            refused("https://oidc.mars-1.amazonaws.com/"),
+            host("oidc.mars-1.amazonaws.com")
+        );
+        assert_eq!(
+            refused("https://s3.amazonaws.com/bucket/x.html"),
+            host("s3.amazonaws.com")
+        );
         assert_eq!(refused("https://52.94.236.248/"), host("52.94.236.248"));
-        assert_eq!(refused("http://console.aws.amazon.com/"), UrlRefused::NotHttps { scheme: "http".into() });
-        assert_eq!(refused("javascript:alert(document.cookie)//console.aws.amazon.com"), UrlRefused::NotHttps { scheme: "javascript".into() });
-        assert_eq!(refused("file:///etc/passwd"), UrlRefused::NotHttps { scheme: "file".into() });
-        assert_eq!(refused("data:text/html,<script>"), UrlRefused::NotHttps { scheme: "data".into() });
-        assert_eq!(refused("https://console.aws.amazon.com/\nSet-Cookie"), UrlRefused::Unprintable);
-        assert_eq!(refused(" https://console.aws.amazon.com/"), UrlRefused::Unprintable);
+        assert_eq!(
+            refused("http://console.aws.amazon.com/"),
+            UrlRefused::NotHttps {
+                scheme: "http".into()
+            }
+        );
+        assert_eq!(
+            refused("javascript:alert(document.cookie)//console.aws.amazon.com"),
+            UrlRefused::NotHttps {
+                scheme: "javascript".into()
+            }
+        );
+        assert_eq!(
+            refused("file:///etc/passwd"),
+            UrlRefused::NotHttps {
+                scheme: "file".into()
+            }
+        );
+        assert_eq!(
+            refused("data:text/html,<script>"),
+            UrlRefused::NotHttps {
+                scheme: "data".into()
+            }
+        );
+        assert_eq!(
+            refused("https://console.aws.amazon.com/\nSet-Cookie"),
+            UrlRefused::Unprintable
+        );
+        assert_eq!(
+            refused(" https://console.aws.amazon.com/"),
+            UrlRefused::Unprintable
+        );
         assert_eq!(refused("//console.aws.amazon.com/"), UrlRefused::NotAUrl);
         assert_eq!(refused("https://"), UrlRefused::NotAUrl);
     }
@@ -266,32 +376,65 @@ mod tests {
         let token = Secret::new("https://evil.com/federation?SigninToken=SECRET123");
         let e = UrlPolicy::aws_only().check_secret(&token).unwrap_err();
         assert!(!e.to_string().contains("SECRET123"), "{e}");
-        let ok = UrlPolicy::aws_only().check_secret(&Secret::new("https://signin.aws.amazon.com/federation?SigninToken=SECRET123")).unwrap();
-        assert_eq!(format!("{ok:?}"), "ApprovedUrl(https://signin.aws.amazon.com/federation)");
+        let ok = UrlPolicy::aws_only()
+            .check_secret(&Secret::new(
+                "https://signin.aws.amazon.com/federation?SigninToken=SECRET123",
+            ))
+            .unwrap();
+        assert_eq!(
+            format!("{ok:?}"),
+            "ApprovedUrl(https://signin.aws.amazon.com/federation)"
+        );
         assert!(!UrlRefused::Credentials.is_retryable());
     }
 
     #[test]
     fn emulator_origins_only_for_what_they_stand_for() {
         let env: BTreeMap<String, String> = [
-            (WEB_ENDPOINT_ENV.to_owned(), "http://127.0.0.1:4567".to_owned()),
-            (OIDC_ENDPOINT_ENV.to_owned(), "http://127.0.0.1:4568".to_owned()),
+            (
+                WEB_ENDPOINT_ENV.to_owned(),
+                "http://127.0.0.1:4567".to_owned(),
+            ),
+            (
+                OIDC_ENDPOINT_ENV.to_owned(),
+                "http://127.0.0.1:4568".to_owned(),
+            ),
         ]
         .into();
         let endpoints = Endpoints::resolve(Region::parse("us-east-1").unwrap(), &env).unwrap();
         let policy = UrlPolicy::new(&endpoints);
-        assert!(policy.check("http://127.0.0.1:4567/signin.aws.amazon.com/federation?Action=login").is_ok());
-        assert!(policy.check("http://127.0.0.1:4567/acme-cc.my.connect.aws/ccp-v2").is_ok());
-        assert!(policy.check("http://127.0.0.1:4568/authorize?client_id=x").is_ok());
+        assert!(policy
+            .check("http://127.0.0.1:4567/signin.aws.amazon.com/federation?Action=login")
+            .is_ok());
+        assert!(policy
+            .check("http://127.0.0.1:4567/acme-cc.my.connect.aws/ccp-v2")
+            .is_ok());
+        assert!(policy
+            .check("http://127.0.0.1:4568/authorize?client_id=x")
+            .is_ok());
         assert_eq!(
             policy.check("http://127.0.0.1:4567/evil.com/x"),
-            Err(UrlRefused::HostNotAllowed { host: "evil.com".into() })
+            Err(UrlRefused::HostNotAllowed {
+                host: "evil.com".into()
+            })
         );
         assert_eq!(
             policy.check("http://127.0.0.1:4567/_emulator/clock/advance"),
-            Err(UrlRefused::HostNotAllowed { host: "127.0.0.1:4567".into() })
+            Err(UrlRefused::HostNotAllowed {
+                host: "127.0.0.1:4567".into()
+            })
         );
-        assert_eq!(policy.check("http://127.0.0.1:4569/"), Err(UrlRefused::NotHttps { scheme: "http".into() }));
-        assert_eq!(UrlPolicy::aws_only().check("http://127.0.0.1:4567/signin.aws.amazon.com/"), Err(UrlRefused::NotHttps { scheme: "http".into() }));
+        assert_eq!(
+            policy.check("http://127.0.0.1:4569/"),
+            Err(UrlRefused::NotHttps {
+                scheme: "http".into()
+            })
+        );
+        assert_eq!(
+            UrlPolicy::aws_only().check("http://127.0.0.1:4567/signin.aws.amazon.com/"),
+            Err(UrlRefused::NotHttps {
+                scheme: "http".into()
+            })
+        );
     }
 }

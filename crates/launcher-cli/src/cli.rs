@@ -1,0 +1,66 @@
+//! The command line, as clap parses it. Nothing here runs anything: `run` does.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Open Amazon Connect through your IAM Identity Center start URL.
+#[derive(Debug, Parser)]
+#[command(name = "connect-launcher", version, about, long_about = None)]
+pub struct Cli {
+    /// Log what happens on stderr (the level comes from CONNECT_LAUNCHER_LOG when set, e.g. `trace`).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in through the start URL and keep the session in the OS keychain.
+    Login(Login),
+    /// Show who is signed in and when each session clock runs out.
+    Status(Status),
+    /// Sign out: end the IAM Identity Center session and remove it from this computer.
+    Logout(Logout),
+}
+
+#[derive(Debug, Args)]
+pub struct Login {
+    /// The access portal's start URL, e.g. https://d-1234567890.awsapps.com/start.
+    #[arg(long, value_name = "URL")]
+    pub start_url: Option<String>,
+    /// The IAM Identity Center region, e.g. us-east-1.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Sign in with a code confirmed in any browser (for remote or locked-down desktops).
+    #[arg(long)]
+    pub device_code: bool,
+    /// Print the sign-in address instead of opening a browser.
+    #[arg(long)]
+    pub print: bool,
+    /// The browser command to open (overridden by $BROWSER).
+    #[arg(long, value_name = "COMMAND")]
+    pub browser: Option<String>,
+    /// Sign in anew even when the AWS CLI already has a valid session for this start URL.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Also write the session to ~/.aws/sso/cache so `aws` commands share it.
+    #[arg(long)]
+    pub export_aws_cli_cache: bool,
+    /// How long to wait for the browser sign-in, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct Status {
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct Logout {
+    /// End of shift on a shared PC: also forget this application's registration.
+    #[arg(long)]
+    pub everywhere: bool,
+}

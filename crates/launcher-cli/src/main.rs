@@ -1,0 +1,30 @@
+//! `connect-launcher`: the command-line face of launcher-core.
+
+mod cli;
+mod run;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    run::init_logging(cli.verbose);
+    let deps = match launcher_core::deps::Deps::production() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("connect-launcher: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match runtime.block_on(run::run(cli, deps)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("connect-launcher: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! What each command does: settings in, one launcher-core call, a human or JSON answer out.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use launcher_core::config::{Flags, Resolved};
+use launcher_core::deps::{Deps, NON_SETTING_ENV};
+use launcher_core::endpoints::Endpoints;
+use launcher_core::region::Region;
+use launcher_core::session::{epoch, Facts, Sessions};
+use launcher_core::signin::{self, Flow, SignInOptions, SignInUi};
+use launcher_core::start_url::StartUrl;
+
+use crate::cli::{Cli, Command, Login, Logout, Status};
+
+/// The environment variable that sets the log filter (e.g. `debug`, `launcher_core=trace`).
+pub const LOG_ENV: &str = "CONNECT_LAUNCHER_LOG";
+
+/// Logs go to stderr, at `warn` unless `--verbose` or [`LOG_ENV`] says otherwise.
+pub fn init_logging(verbose: bool) {
+    let filter = std::env::var(LOG_ENV)
+        .ok()
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| {
+            if verbose {
+                "debug".into()
+            } else {
+                "warn".into()
+            }
+        });
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_target(false)
+        .try_init();
+}
+
+pub async fn run(cli: Cli, deps: Deps) -> Result<()> {
+    for var in deps
+        .env
+        .keys()
+        .filter(|k| k.starts_with("CONNECT_LAUNCHER_"))
+    {
+        let known = launcher_core::config::Key::ALL
+            .iter()
+            .any(|k| k.env_var() == *var)
+            || NON_SETTING_ENV.contains(&var.as_str());
+        if !known {
+            eprintln!("connect-launcher: warning: {var} is not a setting this version knows; check its spelling");
+        }
+    }
+    match cli.command {
+        Command::Login(args) => login(&deps, args).await,
+        Command::Status(args) => status(&deps, args),
+        Command::Logout(args) => logout(&deps, args).await,
+    }
+}
+
+/// Tells the person at the terminal what to do during sign-in (on stderr, so stdout stays clean).
+struct TerminalUi {
+    print: bool,
+}
+
+impl SignInUi for TerminalUi {
+    fn visit(&self, url: &url::Url, opened: bool) {
+        if opened {
+            eprintln!("Opening your browser to sign in. If it does not open, visit this address:\n  {url}");
+        } else if self.print {
+            eprintln!("Open this address in a browser to sign in:");
+            println!("{url}");
+        }
+    }
+
+    fn device_code(&self, user_code: &str, verification_uri: &str) {
+        eprintln!("To sign in, confirm this code in a browser:\n\n    {user_code}\n\nat {verification_uri}\n");
+    }
+
+    fn reused_aws_cli_session(&self, path: &std::path::Path) {
+        eprintln!("Using the AWS CLI's valid session for this start URL ({}); run `connect-launcher login --fresh` to sign in anew.", path.display());
+    }
+}
+
+fn settings(deps: &Deps, flags: Flags) -> Result<Resolved> {
+    Ok(deps.settings(flags)?)
+}
+
+/// The start URL and region: from the settings, else from the AWS CLI's config.
+fn target(deps: &Deps, resolved: &Resolved) -> Result<(StartUrl, Region)> {
+    let s = &resolved.settings;
+    if let Some(url) = &s.start_url {
+        let region = s
+            .region
+            .or_else(|| url.region_hint())
+            .context("the IAM Identity Center region is not set; add --region (for example --region us-east-1), the region your administrator gave with the start URL")?;
+        return Ok((url.clone(), region));
+    }
+    let config_path = launcher_core::aws_config_import::aws_config_path(&deps.dirs.home);
+    let text = std::fs::read_to_string(&config_path).unwrap_or_default();
+    let scan = launcher_core::aws_config_import::scan(&text);
+    match scan.candidates.as_slice() {
+        [one] => {
+            let url = StartUrl::parse(&one.start_url, false).with_context(|| format!("the start URL in {}", config_path.display()))?;
+            let region = match s.region {
+                Some(r) => r,
+                None => Region::parse(&one.region).with_context(|| format!("the sso_region in {}", config_path.display()))?,
+            };
+            eprintln!("Using the start URL {} from {}.", url.as_str(), config_path.display());
+            Ok((url, region))
+        }
+        [] => bail!(
+            "no start URL is set; give it once with --start-url (it looks like https://d-1234567890.awsapps.com/start) and --region, and it is remembered"
+        ),
+        many => {
+            let list: Vec<String> = many.iter().map(|c| format!("  --start-url {} --region {}", c.start_url, c.region)).collect();
+            bail!("{} has several IAM Identity Center start URLs; pick one:\n{}", config_path.display(), list.join("\n"))
+        }
+    }
+}
+
+/// Remembers the start URL and region in the user's settings file, when they are not set there
+/// or by policy, so nobody types them twice.
+fn remember(deps: &Deps, resolved: &Resolved, url: &StartUrl, region: Region) -> Result<()> {
+    use launcher_core::config::{Key, Source};
+    let unset = |k: Key| matches!(resolved.source(k), Source::Default | Source::Flag(_));
+    let mut lines = String::new();
+    if unset(Key::StartUrl) && !resolved.is_locked(Key::StartUrl) {
+        lines.push_str(&format!("start_url = {}\n", toml_string(url.as_str())));
+    }
+    if unset(Key::Region) && !resolved.is_locked(Key::Region) {
+        lines.push_str(&format!("region = {}\n", toml_string(region.as_str())));
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let path = launcher_core::config::user_settings_path(&deps.dirs.config);
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let kept: String = old
+        .lines()
+        .filter(|l| {
+            let k = l.split('=').next().unwrap_or("").trim();
+            k.is_empty() || !lines.contains(&format!("{k} = "))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    launcher_core::session::write_atomic(&path, format!("{lines}{kept}").as_bytes())?;
+    Ok(())
+}
+
+fn toml_string(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serialises")
+}
+
+async fn login(deps: &Deps, args: Login) -> Result<()> {
+    let flags = Flags {
+        start_url: args.start_url.clone(),
+        region: args.region.clone(),
+        use_device_code: args.device_code.then_some(true),
+        browser: args.browser.clone(),
+        log_level: None,
+    };
+    let resolved = settings(deps, flags)?;
+    let (start_url, region) = target(deps, &resolved)?;
+    let endpoints = Endpoints::resolve(region, &deps.env)?;
+    let mut deps = deps.clone();
+    if let Some(browser) = &resolved.settings.browser {
+        let env_browser = deps.env.get("BROWSER").cloned().filter(|b| !b.is_empty());
+        deps.opener = std::sync::Arc::new(launcher_core::browser::SystemBrowser {
+            env_browser,
+            configured: Some(browser.clone()),
+        });
+    }
+    let opts = SignInOptions {
+        flow: if resolved.settings.use_device_code {
+            Flow::DeviceCode
+        } else {
+            Flow::Browser
+        },
+        print: args.print,
+        fresh: args.fresh,
+        wait: Duration::from_secs(args.timeout),
+        export_aws_cli_cache: args.export_aws_cli_cache || resolved.settings.export_aws_cli_cache,
+    };
+    let facts = signin::sign_in(
+        &deps,
+        &endpoints,
+        &start_url,
+        region,
+        &opts,
+        &TerminalUi { print: args.print },
+    )
+    .await?;
+    remember(&deps, &resolved, &start_url, region)?;
+    let (end, estimated) = facts.portal_session_end(resolved.settings.portal_session_hours);
+    eprintln!(
+        "Signed in{} to {} ({}). The session renews itself until the portal session ends{} at {}.",
+        facts
+            .user
+            .as_deref()
+            .map(|u| format!(" as {u}"))
+            .unwrap_or_default(),
+        facts.start_url,
+        facts.region,
+        if estimated { ", about" } else { "" },
+        clock_time(end),
+    );
+    if let Some(path) = &facts.exported_cli_cache {
+        eprintln!(
+            "The AWS CLI shares this session through {}.",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// `2026-11-28 13:40 UTC`.
+fn clock_time(epoch_secs: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(epoch_secs as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute] UTC"
+    ))
+    .unwrap_or_default()
+}
+
+fn rfc3339(epoch_secs: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(epoch_secs as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// `2 h 5 min` (or `45 s`).
+fn span(secs: u64) -> String {
+    match secs {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+fn relative(now: u64, at: u64) -> String {
+    if at >= now {
+        format!("in {}", span(at - now))
+    } else {
+        format!("{} ago", span(now - at))
+    }
+}
+
+fn status(deps: &Deps, args: Status) -> Result<()> {
+    let configured_hours = deps
+        .settings(Flags::default())
+        .ok()
+        .and_then(|r| r.settings.portal_session_hours);
+    let facts = Sessions::new(deps).facts()?;
+    let now = epoch(deps.clock.now());
+    if args.json {
+        println!("{}", status_json(facts.as_ref(), now, configured_hours));
+        return Ok(());
+    }
+    let Some(f) = facts else {
+        println!("Not signed in. Sign in with `connect-launcher login`.");
+        return Ok(());
+    };
+    let (end, estimated) = f.portal_session_end(configured_hours);
+    println!(
+        "Signed in{}",
+        f.user
+            .as_deref()
+            .map(|u| format!(" as {u}"))
+            .unwrap_or_default()
+    );
+    println!("  start URL       {}", f.start_url);
+    println!("  region          {}", f.region);
+    println!(
+        "  signed in       {} ({})",
+        clock_time(f.signed_in_at),
+        relative(now, f.signed_in_at)
+    );
+    let renews = if f.refreshable && f.portal_session_ended_at.is_none() {
+        "renews itself; "
+    } else {
+        ""
+    };
+    println!(
+        "  access token    {renews}valid until {} ({})",
+        clock_time(f.access_expires_at),
+        relative(now, f.access_expires_at)
+    );
+    let note = if f.portal_session_ended_at.is_some() {
+        " (IAM Identity Center ended it: sign in again)"
+    } else if estimated {
+        " (estimated from AWS's default of 8 h; IT can set the real length in the policy)"
+    } else {
+        ""
+    };
+    println!(
+        "  portal session  ends {} ({}){note}",
+        clock_time(end),
+        relative(now, end)
+    );
+    Ok(())
+}
+
+fn status_json(
+    facts: Option<&Facts>,
+    now: u64,
+    configured_hours: Option<u32>,
+) -> serde_json::Value {
+    let Some(f) = facts else {
+        return serde_json::json!({"signed_in": false});
+    };
+    let (end, estimated) = f.portal_session_end(configured_hours);
+    serde_json::json!({
+        "signed_in": true,
+        "user": f.user,
+        "start_url": f.start_url,
+        "region": f.region,
+        "origin": f.origin,
+        "signed_in_at": rfc3339(f.signed_in_at),
+        "access_token_expires_at": rfc3339(f.access_expires_at),
+        "access_token_seconds_left": f.access_expires_at.saturating_sub(now),
+        "refreshable": f.refreshable && f.portal_session_ended_at.is_none(),
+        "portal_session_ends_at": rfc3339(end),
+        "portal_session_end_estimated": estimated,
+        "portal_session_ended": f.portal_session_ended_at.is_some(),
+        "aws_cli_cache": f.exported_cli_cache,
+    })
+}
+
+async fn logout(deps: &Deps, args: Logout) -> Result<()> {
+    let Some(facts) = Sessions::new(deps).facts()? else {
+        eprintln!("Not signed in; nothing to do.");
+        return Ok(());
+    };
+    let region =
+        Region::parse(&facts.region).context("the stored session names an unknown region")?;
+    let endpoints = Endpoints::resolve(region, &deps.env)?;
+    signin::sign_out(deps, &endpoints, args.everywhere).await?;
+    eprintln!(
+        "Signed out of {}; the session is removed from this computer.",
+        facts.start_url
+    );
+    Ok(())
+}

@@ -1,0 +1,413 @@
+//! `connect-launcher login|status|logout` as a user runs them: a real process, the real OS keychain
+//! (Secret Service in CI), a `$BROWSER` script, and the emulator.
+//!
+//! These tests need a session bus with an unlocked Secret Service, as `cargo xtask test` provides.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use aws_emulator::{Emulator, Options, Org};
+use launcher_core::keychain::{EntryKey, OsKeychain, SecretStore};
+use launcher_core::start_url::StartUrl;
+
+const ALEX: &str = "alex.rivera@example.com";
+
+struct World {
+    emu: Emulator,
+    tmp: tempfile::TempDir,
+    service: String,
+}
+
+impl World {
+    fn new(options: Options) -> World {
+        let emu = Emulator::start(options).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let service = format!("connect-launcher-test-{}", uuid_like());
+        for d in ["home", "state", "config", "data"] {
+            std::fs::create_dir_all(tmp.path().join(d)).unwrap();
+        }
+        // A browser that follows redirects (and so completes an auto-approved sign-in).
+        let script = tmp.path().join("browser.sh");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho \"$1\" >> '{}'\nexec curl -sSL -o /dev/null \"$1\"\n",
+                tmp.path().join("opened.txt").display()
+            ),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        World { emu, tmp, service }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_connect-launcher"));
+        c.args(args).env_clear();
+        for keep in [
+            "PATH",
+            "DBUS_SESSION_BUS_ADDRESS",
+            "DISPLAY",
+            "XDG_RUNTIME_DIR",
+            "LANG",
+        ] {
+            if let Ok(v) = std::env::var(keep) {
+                c.env(keep, v);
+            }
+        }
+        c.env("HOME", self.home())
+            .env("XDG_STATE_HOME", self.tmp.path().join("state"))
+            .env("XDG_CONFIG_HOME", self.tmp.path().join("config"))
+            .env("XDG_DATA_HOME", self.tmp.path().join("data"))
+            .env("CONNECT_LAUNCHER_KEYCHAIN_SERVICE", &self.service)
+            .env(
+                "CONNECT_LAUNCHER_POLICY_FILE",
+                self.tmp.path().join("policy.toml"),
+            )
+            .env("BROWSER", self.tmp.path().join("browser.sh"));
+        for (k, v) in self.emu.env() {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn keychain(&self) -> OsKeychain {
+        OsKeychain::with_service(self.service.clone())
+    }
+
+    fn stored_secrets(&self) -> serde_json::Value {
+        let url = StartUrl::parse(&self.emu.start_url(), false).unwrap();
+        let raw = self
+            .keychain()
+            .get(&EntryKey::session(&url))
+            .expect("the OS keychain answers (run inside `cargo xtask test`, which unlocks a Secret Service)")
+            .expect("the session is in the keychain");
+        serde_json::from_str(raw.expose()).unwrap()
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Ok(url) = StartUrl::parse(&self.emu.start_url(), false) {
+            let _ = self.keychain().delete(&EntryKey::session(&url));
+            let _ = self.keychain().delete(&EntryKey::registration(&url));
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{n:x}-{}", std::process::id())
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "failed: {}\n{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    text(&o.stderr)
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn login_status_logout_round_trip() {
+    let w = World::new(Options::new(Org::demo()).auto_approve(ALEX));
+    let start = w.emu.start_url();
+    let err = ok(&w.run(&["login", "--start-url", &start, "--region", "us-east-1"]));
+    assert!(err.contains(&format!("Signed in as {ALEX}")), "{err}");
+    assert!(err.contains("portal session ends, about"), "{err}");
+
+    let opened = std::fs::read_to_string(w.tmp.path().join("opened.txt")).unwrap();
+    assert!(
+        opened.starts_with(&format!(
+            "{}/authorize?response_type=code&client_id=",
+            w.emu.urls().oidc
+        )),
+        "{opened}"
+    );
+
+    let secrets = w.stored_secrets();
+    assert!(secrets["access_token"].as_str().unwrap().starts_with("aoa"));
+
+    let out = w.run(&["status", "--json"]);
+    ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["signed_in"], true);
+    assert_eq!(v["user"], ALEX);
+    assert_eq!(v["start_url"], start);
+    assert_eq!(v["region"], "us-east-1");
+    assert_eq!(v["portal_session_end_estimated"], true);
+    assert!(v["access_token_seconds_left"].as_u64().unwrap() > 3500);
+
+    let human = text(&w.run(&["status"]).stdout);
+    assert!(
+        human.contains("Signed in as alex.rivera@example.com")
+            && human.contains("portal session  ends"),
+        "{human}"
+    );
+
+    // The start URL was remembered: the next sign-in needs no flags.
+    let again = ok(&w.run(&["login", "--fresh"]));
+    assert!(again.contains("Signed in as"), "{again}");
+
+    let err = ok(&w.run(&["logout"]));
+    assert!(err.contains("Signed out"), "{err}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&w.run(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(v, serde_json::json!({"signed_in": false}));
+    let url = StartUrl::parse(&start, false).unwrap();
+    assert!(
+        w.keychain()
+            .get(&EntryKey::session(&url))
+            .unwrap()
+            .is_none(),
+        "the keychain entry is gone"
+    );
+}
+
+#[test]
+fn device_code_login() {
+    let w = World::new(Options::new(Org::demo()).auto_approve("sam.chen@example.com"));
+    let err = ok(&w.run(&[
+        "login",
+        "--device-code",
+        "--start-url",
+        &w.emu.start_url(),
+        "--region",
+        "us-east-1",
+    ]));
+    assert!(err.contains("confirm this code in a browser"), "{err}");
+    assert!(err.contains("Signed in as sam.chen@example.com"), "{err}");
+}
+
+#[test]
+fn print_shows_the_address_and_opens_nothing() {
+    let w = World::new(Options::new(Org::demo()));
+    let out = w.run(&[
+        "login",
+        "--print",
+        "--timeout",
+        "1",
+        "--start-url",
+        &w.emu.start_url(),
+        "--region",
+        "us-east-1",
+    ]);
+    assert!(!out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout
+            .trim()
+            .starts_with(&format!("{}/authorize?", w.emu.urls().oidc)),
+        "{stdout}"
+    );
+    assert!(
+        !w.tmp.path().join("opened.txt").exists(),
+        "no browser was started"
+    );
+    assert!(
+        text(&out.stderr).contains("--device-code"),
+        "the timeout says what to do: {}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn no_token_leaks_into_logs_output_or_files() {
+    let w = World::new(Options::new(Org::demo()).auto_approve(ALEX));
+    let out = w
+        .cmd(&[
+            "login",
+            "--export-aws-cli-cache",
+            "--start-url",
+            &w.emu.start_url(),
+            "--region",
+            "us-east-1",
+        ])
+        .env("CONNECT_LAUNCHER_LOG", "trace")
+        .output()
+        .unwrap();
+    ok(&out);
+    let status = w
+        .cmd(&["status", "--json", "-v"])
+        .env("CONNECT_LAUNCHER_LOG", "trace")
+        .output()
+        .unwrap();
+    let secrets = w.stored_secrets();
+    let values: Vec<String> = ["access_token", "refresh_token", "client_secret"]
+        .iter()
+        .map(|k| {
+            secrets[*k]
+                .as_str()
+                .unwrap_or_else(|| panic!("{k} stored"))
+                .to_owned()
+        })
+        .collect();
+    let logs = format!(
+        "{}{}{}{}",
+        text(&out.stdout),
+        text(&out.stderr),
+        text(&status.stdout),
+        text(&status.stderr)
+    );
+    assert!(
+        logs.contains("TRACE") || logs.contains("DEBUG"),
+        "trace logging was on"
+    );
+    for v in &values {
+        assert!(!logs.contains(v.as_str()), "a secret reached the output");
+    }
+    let export = w
+        .home()
+        .join(".aws/sso/cache/c9061b9be0cf3d8f99a3f2e7b51eee46123c0041.json");
+    assert!(export.exists(), "the opt-in export was written");
+    for f in files_under(w.tmp.path()) {
+        if f == export {
+            continue;
+        }
+        let content = std::fs::read(&f).unwrap();
+        let content = String::from_utf8_lossy(&content);
+        for v in &values {
+            assert!(
+                !content.contains(v.as_str()),
+                "a secret reached {}",
+                f.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_input_gets_a_clear_error() {
+    let w = World::new(Options::new(Org::demo()));
+    let e = text(
+        &w.run(&[
+            "login",
+            "--start-url",
+            "http://d-9067c2d5a1.awsapps.com/start",
+            "--region",
+            "us-east-1",
+        ])
+        .stderr,
+    );
+    assert!(e.contains("https"), "{e}");
+    let e = text(
+        &w.run(&[
+            "login",
+            "--start-url",
+            &w.emu.start_url(),
+            "--region",
+            "us-esat-1",
+        ])
+        .stderr,
+    );
+    assert!(e.contains("did you mean `us-east-1`"), "{e}");
+    let e = text(&w.run(&["login"]).stderr);
+    assert!(
+        e.contains("--start-url") && e.contains("awsapps.com/start"),
+        "{e}"
+    );
+
+    // Nothing listens where IdC should be: the error names the host and what to check.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let out = w
+        .cmd(&[
+            "login",
+            "--start-url",
+            &w.emu.start_url(),
+            "--region",
+            "us-east-1",
+            "--print",
+        ])
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &closed)
+        .output()
+        .unwrap();
+    let e = text(&out.stderr);
+    assert!(
+        e.contains(&format!("cannot reach {closed}")) && e.contains("network"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_locked_policy_key_cannot_be_changed() {
+    let w = World::new(Options::new(Org::demo()).auto_approve(ALEX));
+    let policy = w.tmp.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "start_url = \"{}\"\nregion = \"us-east-1\"\nlocked = [\"start_url\"]\n",
+            w.emu.start_url()
+        ),
+    )
+    .unwrap();
+    let e = text(
+        &w.run(&[
+            "login",
+            "--start-url",
+            "https://d-0000000000.awsapps.com/start",
+        ])
+        .stderr,
+    );
+    assert!(
+        e.contains("start_url")
+            && e.contains("--start-url")
+            && e.contains(&policy.display().to_string()),
+        "{e}"
+    );
+    // With the policy's own start URL, sign-in just works.
+    let err = ok(&w.run(&["login"]));
+    assert!(err.contains("Signed in as"), "{err}");
+}
+
+#[test]
+fn imports_the_start_url_from_the_aws_cli_config() {
+    let w = World::new(Options::new(Org::demo()).auto_approve(ALEX));
+    std::fs::create_dir_all(w.home().join(".aws")).unwrap();
+    std::fs::write(
+        w.home().join(".aws/config"),
+        format!("[profile agent]\nsso_session = cc\nsso_account_id = 111122223333\nsso_role_name = ConnectAgent\n\n[sso-session cc]\nsso_start_url = {}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n", w.emu.start_url()),
+    )
+    .unwrap();
+    let err = ok(&w.run(&["login"]));
+    assert!(
+        err.contains(".aws/config") && err.contains("Signed in as"),
+        "{err}"
+    );
+}

@@ -1,0 +1,243 @@
+//! Installs what the tests need on a fresh Debian/Ubuntu machine: the Debian packages of the desktop
+//! stack, the botocore suite's Python venv, and the front end's npm packages once `ui/` exists.
+//!
+//! Promises: every step is skipped when what it installs is already there (so a warm run costs a
+//! `dpkg-query` and two file reads); `apt-get update` runs only when a package is missing; apt runs
+//! as root, or through sudo when not root; the venv is reinstalled when requirements.txt changes.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::shell;
+use crate::workspace::Workspace;
+
+/// Debian packages: the Tauri/WebKitGTK build and runtime, the session stack the tests run in
+/// (Xvfb, D-Bus, gnome-keyring, keyutils, a notification daemon), screenshot tools, Chromium for
+/// browser tests and python3-venv for the botocore suite. From desktop-toolchain.md §1.
+pub const DEBIAN_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "file",
+    "curl",
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "libssl-dev",
+    "libxdo-dev",
+    "libdbus-1-dev",
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "dbus",
+    "dbus-x11",
+    "gnome-keyring",
+    "libsecret-tools",
+    "keyutils",
+    "notification-daemon",
+    "dunst",
+    "imagemagick",
+    "x11-apps",
+    "x11-utils",
+    "chromium",
+    "python3",
+    "python3-venv",
+];
+
+/// The file in the venv that records which requirements it was installed from.
+const VENV_STAMP: &str = "xtask-requirements.txt";
+
+/// Runs every install step.
+pub fn all(ws: &Workspace) -> Result<()> {
+    debian_packages()?;
+    rust_components()?;
+    python_venv(ws)?;
+    npm_packages(ws)?;
+    Ok(())
+}
+
+/// Installs the Debian packages that are missing.
+pub fn debian_packages() -> Result<()> {
+    let missing = missing_debian_packages(DEBIAN_PACKAGES)?;
+    if missing.is_empty() {
+        println!("debian packages: all {} present", DEBIAN_PACKAGES.len());
+        return Ok(());
+    }
+    println!("debian packages: installing {}", missing.join(" "));
+    let as_root = |args: &[&str]| {
+        let mut c = if is_root() {
+            Command::new("env")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("env");
+            c
+        };
+        c.arg("DEBIAN_FRONTEND=noninteractive").args(args);
+        c
+    };
+    if !shell::run(&mut as_root(&["apt-get", "update", "-qq"]))? {
+        bail!("apt-get update failed");
+    }
+    let mut install = as_root(&["apt-get", "install", "-y", "-qq", "--no-install-recommends"]);
+    install.args(&missing);
+    if !shell::run(&mut install)? {
+        bail!("apt-get install failed for: {}", missing.join(" "));
+    }
+    Ok(())
+}
+
+/// The packages of `wanted` that dpkg does not report as installed.
+fn missing_debian_packages(wanted: &[&str]) -> Result<Vec<String>> {
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f", "${Package} ${db:Status-Status}\n"])
+        .args(wanted)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .context("running dpkg-query (is this a Debian or Ubuntu machine?)")?;
+    let listing = String::from_utf8_lossy(&out.stdout);
+    Ok(missing_from_listing(wanted, &listing))
+}
+
+/// Parses `dpkg-query -W -f '${Package} ${db:Status-Status}\n'` output: a package is present when a
+/// line names it (with or without `:arch`) with status `installed`.
+fn missing_from_listing(wanted: &[&str], listing: &str) -> Vec<String> {
+    let installed: Vec<&str> = listing
+        .lines()
+        .filter_map(|l| {
+            let (name, status) = l.split_once(' ')?;
+            (status.trim() == "installed").then(|| name.split(':').next().unwrap_or(name))
+        })
+        .collect();
+    wanted
+        .iter()
+        .filter(|p| !installed.contains(p))
+        .map(|p| p.to_string())
+        .collect()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// rustfmt and clippy, through rustup when they are missing.
+fn rust_components() -> Result<()> {
+    let has = |sub: &str| shell::succeeds(Command::new("cargo").args([sub, "--version"]));
+    let missing: Vec<&str> = [("fmt", "rustfmt"), ("clippy", "clippy")]
+        .into_iter()
+        .filter(|(sub, _)| !has(sub))
+        .map(|(_, component)| component)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !shell::run(
+        Command::new("rustup")
+            .args(["component", "add"])
+            .args(&missing),
+    )? {
+        bail!("could not add the rust components {}", missing.join(" "));
+    }
+    Ok(())
+}
+
+/// The botocore suite's venv, created and filled from tests/botocore/requirements.txt.
+pub fn python_venv(ws: &Workspace) -> Result<()> {
+    let requirements_path = ws.botocore_suite().join("requirements.txt");
+    let requirements = std::fs::read_to_string(&requirements_path)
+        .with_context(|| format!("reading {}", requirements_path.display()))?;
+    let venv = ws.py_venv();
+    let stamp = venv.join(VENV_STAMP);
+    let python = ws.venv_python();
+    if python.exists()
+        && std::fs::read_to_string(&stamp).ok().as_deref() == Some(requirements.as_str())
+    {
+        println!("python venv: up to date at {}", venv.display());
+        return Ok(());
+    }
+    if !python.exists() {
+        std::fs::create_dir_all(&ws.target_dir)
+            .with_context(|| format!("creating {}", ws.target_dir.display()))?;
+        if !shell::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))? {
+            bail!("python3 -m venv failed (install python3-venv)");
+        }
+    }
+    let mut pip = Command::new(&python);
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        "-r",
+    ])
+    .arg(&requirements_path);
+    if !shell::run(&mut pip)? {
+        bail!("pip install -r {} failed", requirements_path.display());
+    }
+    std::fs::write(&stamp, requirements).with_context(|| format!("writing {}", stamp.display()))?;
+    Ok(())
+}
+
+/// `npm ci` in `ui/` when it has a package.json and its node_modules is missing or older than the
+/// lock file.
+pub fn npm_packages(ws: &Workspace) -> Result<()> {
+    let ui = ws.ui_dir();
+    if !ui.join("package.json").exists() {
+        return Ok(());
+    }
+    let lock = ui.join("package-lock.json");
+    let installed = ui.join("node_modules").join(".package-lock.json");
+    if installed.exists() && !newer(&lock, &installed) {
+        println!("npm packages: up to date in {}", ui.display());
+        return Ok(());
+    }
+    let verb = if lock.exists() { "ci" } else { "install" };
+    let mut npm = Command::new("npm");
+    npm.args([verb, "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&ui);
+    if !shell::run(&mut npm)? {
+        bail!("npm {verb} failed in {}", ui.display());
+    }
+    Ok(())
+}
+
+/// Whether `a` was modified after `b` (false when either is missing).
+fn newer(a: &Path, b: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    matches!((modified(a), modified(b)), (Some(a), Some(b)) if a > b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_missing_packages() {
+        let listing = "xvfb installed\nlibssl-dev:amd64 installed\ndunst config-files\n";
+        assert_eq!(
+            missing_from_listing(&["xvfb", "libssl-dev", "dunst", "keyutils"], listing),
+            vec!["dunst".to_owned(), "keyutils".to_owned()]
+        );
+    }
+
+    #[test]
+    fn package_list_has_the_session_stack() {
+        for p in [
+            "xvfb",
+            "dbus",
+            "gnome-keyring",
+            "libsecret-tools",
+            "keyutils",
+            "dunst",
+            "python3-venv",
+        ] {
+            assert!(DEBIAN_PACKAGES.contains(&p), "{p}");
+        }
+    }
+}

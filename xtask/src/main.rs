@@ -1,0 +1,77 @@
+//! `cargo xtask`: the project's two commands.
+//!
+//! - `cargo xtask test` installs what a fresh Debian/Ubuntu machine lacks, then runs the fmt check,
+//!   clippy, the build, and every Rust test and the botocore suite inside a private X server, D-Bus
+//!   session and unlocked gnome-keyring. `.ci/run` calls it.
+//! - `cargo xtask demo` starts the emulator's demo organisation and explains how to use it.
+//!
+//! Promises: `test` exits non-zero when any stage fails and ends its output with one line
+//! `N passed, N failed`; nothing here needs more than std and anyhow.
+
+mod demo;
+mod install;
+mod json;
+mod pipeline;
+mod shell;
+mod tally;
+mod workspace;
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [flags]
+
+commands:
+  test [--no-install] [--quick]
+      install missing Debian packages, the Python venv and npm packages, then run
+      cargo fmt --check, clippy -D warnings, the build, and inside Xvfb + a private D-Bus
+      session + an unlocked gnome-keyring: every Rust test and the botocore suite
+      --no-install  skip the install step (the dev loop)
+      --quick       skip the fmt check and clippy
+  demo
+      build and start the emulator's demo organisation (not auto-approving) until Ctrl-C
+";
+
+fn main() -> ExitCode {
+    match run(std::env::args().skip(1).collect()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Vec<String>) -> Result<ExitCode> {
+    let Some((command, flags)) = args.split_first() else {
+        eprint!("{USAGE}");
+        return Ok(ExitCode::from(2));
+    };
+    let ws = workspace::Workspace::locate()?;
+    match command.as_str() {
+        "test" => {
+            let mut options = pipeline::Options::default();
+            for f in flags {
+                match f.as_str() {
+                    "--no-install" => options.install = false,
+                    "--quick" => options.lint = false,
+                    other => bail!("unknown flag `{other}` for `test`\n\n{USAGE}"),
+                }
+            }
+            pipeline::test(&ws, &options)
+        }
+        "demo" => {
+            if let Some(f) = flags.first() {
+                bail!("unknown flag `{f}` for `demo`\n\n{USAGE}");
+            }
+            demo::demo(&ws)
+        }
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
