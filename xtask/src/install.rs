@@ -184,25 +184,31 @@ pub fn python_venv(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
-/// `npm ci` in `ui/` when it has a package.json and its node_modules is missing or older than the
-/// lock file.
+/// `npm ci` in each npm project (`ui/`, `tests/browser/`) that has a package.json and whose
+/// node_modules is missing or older than its lock file.
 pub fn npm_packages(ws: &Workspace) -> Result<()> {
-    let ui = ws.ui_dir();
-    if !ui.join("package.json").exists() {
+    for dir in [ws.ui_dir(), ws.browser_tests_dir()] {
+        npm_project(&dir)?;
+    }
+    Ok(())
+}
+
+fn npm_project(dir: &Path) -> Result<()> {
+    if !dir.join("package.json").exists() {
         return Ok(());
     }
-    let lock = ui.join("package-lock.json");
-    let installed = ui.join("node_modules").join(".package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules").join(".package-lock.json");
     if installed.exists() && !newer(&lock, &installed) {
-        println!("npm packages: up to date in {}", ui.display());
+        println!("npm packages: up to date in {}", dir.display());
         return Ok(());
     }
     let verb = if lock.exists() { "ci" } else { "install" };
     let mut npm = Command::new("npm");
     npm.args([verb, "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(&ui);
+        .current_dir(dir);
     if !shell::run(&mut npm)? {
-        bail!("npm {verb} failed in {}", ui.display());
+        bail!("npm {verb} failed in {}", dir.display());
     }
     Ok(())
 }

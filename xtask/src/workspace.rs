@@ -71,6 +71,11 @@ impl Workspace {
     }
 
     /// The front end, once it exists.
+    /// The browser tests' npm project (playwright-core driving Debian's Chromium).
+    pub fn browser_tests_dir(&self) -> PathBuf {
+        self.root.join("tests").join("browser")
+    }
+
     pub fn ui_dir(&self) -> PathBuf {
         self.root.join("ui")
     }

@@ -411,3 +411,62 @@ fn imports_the_start_url_from_the_aws_cli_config() {
         "{err}"
     );
 }
+
+/// The browser sign-in in Debian's Chromium: a person picks a user and clicks Allow on the
+/// emulator's consent page, and the loopback listener shows its success page.
+#[test]
+fn chromium_clicks_allow() {
+    let w = World::new(Options::new(Org::demo()));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = root.join("tests/browser/browse.mjs");
+    assert!(
+        root.join("tests/browser/node_modules/playwright-core")
+            .exists(),
+        "playwright-core is missing: run `cargo xtask test` (it runs npm ci in tests/browser)"
+    );
+    // The browser reports on a named pipe: reading it blocks until the browser has written.
+    let seen = w.tmp.path().join("seen.pipe");
+    assert!(Command::new("mkfifo")
+        .arg(&seen)
+        .status()
+        .unwrap()
+        .success());
+    let shot = artifacts_dir().join("signin-chromium-success.png");
+    let out = w
+        .cmd(&[
+            "login",
+            "--start-url",
+            &w.emu.start_url(),
+            "--region",
+            "us-east-1",
+        ])
+        .env("BROWSER", format!("node {}", script.display()))
+        .env("BROWSER_TEST_USER", "sam.chen@example.com")
+        .env("BROWSER_TEST_OUT", &seen)
+        .env("BROWSER_TEST_SCREENSHOT", &shot)
+        .output()
+        .unwrap();
+    let err = ok(&out);
+    assert!(err.contains("Signed in as sam.chen@example.com"), "{err}");
+    let seen_text = std::fs::read_to_string(&seen).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&seen_text).expect("the browser reported the page it ended on");
+    assert!(
+        v["url"].as_str().unwrap().starts_with("http://127.0.0.1:"),
+        "{v}"
+    );
+    assert!(
+        v["text"]
+            .as_str()
+            .unwrap()
+            .contains("return to Connect Launcher"),
+        "{v}"
+    );
+}
+
+/// Where tests leave screenshots for people to look at.
+fn artifacts_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
