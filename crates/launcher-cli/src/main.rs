@@ -7,7 +7,6 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    run::init_logging(cli.verbose);
     let deps = match launcher_core::deps::Deps::production() {
         Ok(d) => d,
         Err(e) => {
@@ -15,6 +14,12 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    // The `log_level` setting, when the settings can be read (a broken file is reported later).
+    let level = deps
+        .settings(Default::default())
+        .ok()
+        .map(|r| r.settings.log_level.as_str());
+    run::init_logging(cli.verbose, level);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -16,18 +16,18 @@ use crate::cli::{Cli, Command, Login, Logout, Status};
 /// The environment variable that sets the log filter (e.g. `debug`, `launcher_core=trace`).
 pub const LOG_ENV: &str = "CONNECT_LAUNCHER_LOG";
 
-/// Logs go to stderr, at `warn` unless `--verbose` or [`LOG_ENV`] says otherwise.
-pub fn init_logging(verbose: bool) {
+/// Logs go to stderr: [`LOG_ENV`] if set, else `debug` with `--verbose`, else the `log_level`
+/// setting, else `warn`.
+pub fn init_logging(verbose: bool, setting: Option<&str>) {
+    let fallback = if verbose {
+        "debug"
+    } else {
+        setting.unwrap_or("warn")
+    };
     let filter = std::env::var(LOG_ENV)
         .ok()
         .filter(|f| !f.is_empty())
-        .unwrap_or_else(|| {
-            if verbose {
-                "debug".into()
-            } else {
-                "warn".into()
-            }
-        });
+        .unwrap_or_else(|| fallback.to_owned());
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
