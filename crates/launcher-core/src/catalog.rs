@@ -9,7 +9,9 @@
 //!   pattern, when it names any), ListAccountRoles filtered by role-name patterns (default
 //!   [`DEFAULT_ROLE_PATTERNS`]), GetRoleCredentials, then Connect ListInstances in the configured
 //!   regions;
-//! - **pinned** instances from the managed policy, passed in as data.
+//! - **pinned** instances from the managed policy, passed in as data; one launched by a
+//!   permission set that the other sources did not list is checked with DescribeInstance (which
+//!   also fills in its alias and domain).
 //!
 //! Promises:
 //! - only an ended IdC session fails discovery ([`CatalogError::SessionExpired`]); any other
@@ -24,7 +26,7 @@
 //!   stored in the catalog or its cache; the cache is written atomically (a temporary file renamed
 //!   over the old one) and a cache that cannot be read is ignored with a warning, never an error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -650,6 +652,79 @@ async fn discover_instances(
     }
 }
 
+/// Adds the pinned instances, filling in what Connect says (alias, domain) about those launched by
+/// a permission set that discovery did not already list; a pinned instance that cannot be checked
+/// is still listed, with a warning.
+async fn discover_pinned(
+    portal: &PortalClient,
+    connect: &ConnectClient,
+    token: &Secret,
+    pinned: &[PinnedInstance],
+    out: &mut Outcome,
+) {
+    let listed: HashSet<String> = out
+        .found
+        .iter()
+        .filter(|f| matches!(f.method, LaunchMethod::PermissionSet { .. }))
+        .map(|f| f.instance_id.to_ascii_lowercase())
+        .collect();
+    let mut founds = pinned_found(pinned);
+    for (p, f) in pinned.iter().zip(founds.iter_mut()) {
+        let PinnedVia::PermissionSet {
+            account_id,
+            role_name,
+        } = &p.via
+        else {
+            continue;
+        };
+        if listed.contains(&p.instance_id.to_ascii_lowercase()) {
+            continue;
+        }
+        let name = p.alias.clone().unwrap_or_else(|| p.instance_id.clone());
+        let known = out
+            .credentials
+            .iter()
+            .find(|c| &c.account_id == account_id && &c.role_name == role_name)
+            .map(|c| c.credentials.clone());
+        let creds = match known {
+            Some(c) => c,
+            None => match portal
+                .get_role_credentials(token, account_id, role_name)
+                .await
+            {
+                Ok(c) => {
+                    out.credentials.push(DiscoveredCredentials {
+                        account_id: account_id.clone(),
+                        role_name: role_name.clone(),
+                        credentials: c.clone(),
+                    });
+                    c
+                }
+                Err(e) => {
+                    out.portal_failure(
+                        &format!("the pinned instance {name} could not be checked"),
+                        &e,
+                    );
+                    continue;
+                }
+            },
+        };
+        match connect
+            .describe_instance(p.region, &creds, &p.instance_id)
+            .await
+        {
+            Ok(instance) => {
+                f.domain = instance.domain();
+                f.alias = f.alias.take().or(instance.alias);
+            }
+            Err(e) => out.warnings.push(format!(
+                "the pinned instance {name} could not be checked: {e}"
+            )),
+        }
+    }
+    out.found.extend(founds);
+}
+
 /// Discovers the catalog with the user's IdC access token.
 pub async fn discover(
     portal: &PortalClient,
@@ -669,10 +744,12 @@ pub async fn discover(
             discover_instances(portal, connect, token, options, roles, progress, &mut out).await;
         }
     }
+    if !out.session_expired {
+        discover_pinned(portal, connect, token, &options.pinned, &mut out).await;
+    }
     if out.session_expired {
         return Err(CatalogError::SessionExpired);
     }
-    out.found.extend(pinned_found(&options.pinned));
     out.warnings.sort();
     out.credentials
         .sort_by(|a, b| (&a.account_id, &a.role_name).cmp(&(&b.account_id, &b.role_name)));
