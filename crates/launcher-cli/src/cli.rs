@@ -21,6 +21,45 @@ pub enum Command {
     Status(Status),
     /// Sign out: end the IAM Identity Center session and remove it from this computer.
     Logout(Logout),
+    /// List the Amazon Connect instances you may open.
+    List(List),
+    /// Open an Amazon Connect instance in your browser.
+    Open(Open),
+}
+
+#[derive(Debug, Args)]
+pub struct List {
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// Discover anew instead of showing the saved list.
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+/// How to launch, when an instance can be opened more than one way.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ViaArg {
+    Saml,
+    PermissionSet,
+}
+
+#[derive(Debug, Args)]
+pub struct Open {
+    /// The instance: its alias, its instance id, or its SAML application's name.
+    pub name: String,
+    /// The page: ccp, ccp-chat, agent-workspace, admin, a path such as /ccp-v2/softphone, or an approved https origin.
+    #[arg(long, short, value_name = "DESTINATION")]
+    pub destination: Option<String>,
+    /// The browser command to open it with (overridden by $BROWSER).
+    #[arg(long, value_name = "COMMAND")]
+    pub browser: Option<String>,
+    /// Print the address instead of opening it (it signs you in: treat it as a password).
+    #[arg(long)]
+    pub print: bool,
+    /// Open it this way when the instance has several.
+    #[arg(long, value_enum)]
+    pub via: Option<ViaArg>,
 }
 
 #[derive(Debug, Args)]

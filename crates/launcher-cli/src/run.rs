@@ -11,7 +11,7 @@ use launcher_core::session::{epoch, Facts, Sessions};
 use launcher_core::signin::{self, Flow, SignInOptions, SignInUi};
 use launcher_core::start_url::StartUrl;
 
-use crate::cli::{Cli, Command, Login, Logout, Status};
+use crate::cli::{Cli, Command, List, Login, Logout, Open, Status, ViaArg};
 
 /// The environment variable that sets the log filter (e.g. `debug`, `launcher_core=trace`).
 pub const LOG_ENV: &str = "CONNECT_LAUNCHER_LOG";
@@ -53,6 +53,8 @@ pub async fn run(cli: Cli, deps: Deps) -> Result<()> {
         Command::Login(args) => login(&deps, args).await,
         Command::Status(args) => status(&deps, args),
         Command::Logout(args) => logout(&deps, args).await,
+        Command::List(args) => list(&deps, args).await,
+        Command::Open(args) => open(&deps, args).await,
     }
 }
 
@@ -340,5 +342,211 @@ async fn logout(deps: &Deps, args: Logout) -> Result<()> {
         "Signed out of {}; the session is removed from this computer.",
         facts.start_url
     );
+    Ok(())
+}
+
+/// The signed-in session's endpoints and the settings, or "sign in first".
+fn signed_in(deps: &Deps, flags: Flags) -> Result<(Facts, Endpoints, Resolved)> {
+    let resolved = settings(deps, flags)?;
+    let facts = Sessions::new(deps)
+        .facts()?
+        .context("you are not signed in; sign in with `connect-launcher login`")?;
+    let region = Region::parse(&facts.region)
+        .context("the stored session names an unknown region; sign in again")?;
+    Ok((facts, Endpoints::resolve(region, &deps.env)?, resolved))
+}
+
+/// Discovers the catalog anew, showing progress on stderr when it takes a while.
+async fn refresh_catalog(
+    deps: &Deps,
+    endpoints: &Endpoints,
+    resolved: &Resolved,
+) -> Result<launcher_core::catalog::Catalog> {
+    use launcher_core::catalog::Stage;
+    let progress = |p: launcher_core::catalog::Progress| {
+        if p.total >= PROGRESS_THRESHOLD
+            && (p.done == p.total || p.done.is_multiple_of(PROGRESS_THRESHOLD))
+        {
+            let stage = match p.stage {
+                Stage::Applications => "applications",
+                Stage::Accounts => "accounts",
+                Stage::Instances => "instances",
+            };
+            eprintln!("  {stage}: {}/{}", p.done, p.total);
+        }
+    };
+    Ok(launcher_core::discovery::refresh(deps, endpoints, &resolved.settings, &progress).await?)
+}
+
+/// Progress is shown for stages with at least this many steps.
+const PROGRESS_THRESHOLD: usize = 50;
+
+/// The saved catalog, or a fresh one when there is none (or `refresh`).
+async fn catalog(
+    deps: &Deps,
+    endpoints: &Endpoints,
+    resolved: &Resolved,
+    refresh: bool,
+) -> Result<launcher_core::catalog::Catalog> {
+    use launcher_core::catalog::CacheRead;
+    if !refresh {
+        match launcher_core::discovery::cached(deps) {
+            CacheRead::Loaded(c) => return Ok(c),
+            CacheRead::Ignored { warning } => eprintln!("connect-launcher: warning: {warning}"),
+            CacheRead::Missing => {}
+        }
+    }
+    refresh_catalog(deps, endpoints, resolved).await
+}
+
+fn methods_text(e: &launcher_core::catalog::CatalogEntry) -> String {
+    use launcher_core::catalog::LaunchMethod;
+    e.launch_methods
+        .iter()
+        .map(|m| match m {
+            LaunchMethod::SamlApplication { name, .. } => format!("SAML app \"{name}\""),
+            LaunchMethod::PermissionSet {
+                account_id,
+                role_name,
+            } => format!("{role_name} in {account_id}"),
+            LaunchMethod::Pinned { .. } => "pinned by IT".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn list(deps: &Deps, args: List) -> Result<()> {
+    let (_, endpoints, resolved) = signed_in(deps, Flags::default())?;
+    let catalog = catalog(deps, &endpoints, &resolved, args.refresh).await?;
+    if args.json {
+        let entries: Vec<serde_json::Value> = catalog
+            .entries
+            .iter()
+            .map(|e| {
+                let mut v = serde_json::to_value(e).expect("entries serialise");
+                v["domain"] = serde_json::json!(format!("{:?}", e.domain).to_lowercase());
+                v
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(entries));
+    } else if catalog.entries.is_empty() {
+        println!("No Amazon Connect instances found for this sign-in.");
+    } else {
+        let width = catalog
+            .entries
+            .iter()
+            .map(|e| e.alias.as_deref().unwrap_or("-").len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        println!(
+            "{:width$}  {:36}  {:14}  HOW",
+            "ALIAS", "INSTANCE ID", "REGION"
+        );
+        for e in &catalog.entries {
+            println!(
+                "{:width$}  {:36}  {:14}  {}",
+                e.alias.as_deref().unwrap_or("-"),
+                e.instance_id,
+                e.region,
+                methods_text(e)
+            );
+        }
+        println!("\nOpen one with `connect-launcher open NAME`: its alias, instance id, or (part of) its application's name.");
+    }
+    let age = launcher_core::discovery::age(deps, &catalog);
+    if !args.refresh && age.as_secs() >= 60 {
+        eprintln!(
+            "(saved {} ago; `connect-launcher list --refresh` to look again)",
+            span(age.as_secs())
+        );
+    }
+    for w in &catalog.warnings {
+        eprintln!("connect-launcher: warning: {w}");
+    }
+    Ok(())
+}
+
+async fn open(deps: &Deps, args: Open) -> Result<()> {
+    use launcher_core::launch::{self, LaunchRequest, Via};
+    let flags = Flags {
+        browser: args.browser.clone(),
+        ..Flags::default()
+    };
+    let (facts, endpoints, resolved) = signed_in(deps, flags)?;
+    let mut catalog = catalog(deps, &endpoints, &resolved, false).await?;
+    if launch::find(&catalog.entries, &args.name).is_empty() {
+        // Perhaps it is new since the list was saved.
+        catalog = refresh_catalog(deps, &endpoints, &resolved).await?;
+    }
+    let found = launch::find(&catalog.entries, &args.name);
+    let entry = match found.as_slice() {
+        [one] => *one,
+        [] => {
+            let names: Vec<String> = catalog.entries.iter().map(launch::entry_name).collect();
+            bail!(
+                "no instance called `{}`; you may open: {}",
+                args.name,
+                if names.is_empty() {
+                    "none (see `connect-launcher list`)".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            )
+        }
+        many => {
+            let list: Vec<String> = many
+                .iter()
+                .map(|e| {
+                    format!(
+                        "  {}  ({}, {})",
+                        e.instance_id,
+                        launch::entry_name(e),
+                        e.region
+                    )
+                })
+                .collect();
+            bail!(
+                "`{}` matches several instances; name one by its instance id:\n{}",
+                args.name,
+                list.join("\n")
+            )
+        }
+    };
+    let start_url =
+        StartUrl::parse(&facts.start_url, true).context("the stored session's start URL")?;
+    let oidc = launcher_core::oidc::OidcClient::new(deps.http.clone(), endpoints.oidc().clone());
+    let (token, _) = Sessions::new(deps).fresh_access_token(deps, &oidc).await?;
+    let request = LaunchRequest {
+        destination: args.destination.clone(),
+        via: args.via.map(|v| match v {
+            ViaArg::Saml => Via::SamlApplication,
+            ViaArg::PermissionSet => Via::PermissionSet,
+        }),
+        ..LaunchRequest::default()
+    };
+    let prepared = launch::prepare(deps, &endpoints, &start_url, &token, entry, &request).await?;
+    for note in &prepared.notes {
+        eprintln!("note: {note}");
+    }
+    let mut deps = deps.clone();
+    if let Some(browser) = &resolved.settings.browser {
+        let env_browser = deps.env.get("BROWSER").cloned().filter(|b| !b.is_empty());
+        deps.opener = std::sync::Arc::new(launcher_core::browser::SystemBrowser {
+            env_browser,
+            configured: Some(browser.clone()),
+        });
+    }
+    launch::open(&deps, entry, &prepared, args.print)?;
+    if args.print {
+        println!("{}", prepared.url.expose());
+        eprintln!("This address signs you in: open it soon (it works once, for 15 minutes) and share it with no one.");
+    } else {
+        eprintln!(
+            "Opening {} ({}) in your browser.",
+            launch::entry_name(entry),
+            prepared.destination
+        );
+    }
     Ok(())
 }

@@ -3,144 +3,15 @@
 //!
 //! These tests need a session bus with an unlocked Secret Service, as `cargo xtask test` provides.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-use aws_emulator::{Emulator, Options, Org};
-use launcher_core::keychain::{EntryKey, OsKeychain, SecretStore};
+use std::path::Path;
+use std::process::Command;
+
+use aws_emulator::{Options, Org};
+use launcher_core::keychain::{EntryKey, SecretStore};
 use launcher_core::start_url::StartUrl;
-
-const ALEX: &str = "alex.rivera@example.com";
-
-struct World {
-    emu: Emulator,
-    tmp: tempfile::TempDir,
-    service: String,
-}
-
-impl World {
-    fn new(options: Options) -> World {
-        let emu = Emulator::start(options).unwrap();
-        let tmp = tempfile::tempdir().unwrap();
-        let service = format!("connect-launcher-test-{}", uuid_like());
-        for d in ["home", "state", "config", "data"] {
-            std::fs::create_dir_all(tmp.path().join(d)).unwrap();
-        }
-        // A browser that follows redirects (and so completes an auto-approved sign-in).
-        let script = tmp.path().join("browser.sh");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\necho \"$1\" >> '{}'\nexec curl -sSL -o /dev/null \"$1\"\n",
-                tmp.path().join("opened.txt").display()
-            ),
-        )
-        .unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        World { emu, tmp, service }
-    }
-
-    fn home(&self) -> PathBuf {
-        self.tmp.path().join("home")
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_connect-launcher"));
-        c.args(args).env_clear();
-        for keep in [
-            "PATH",
-            "DBUS_SESSION_BUS_ADDRESS",
-            "DISPLAY",
-            "XDG_RUNTIME_DIR",
-            "LANG",
-        ] {
-            if let Ok(v) = std::env::var(keep) {
-                c.env(keep, v);
-            }
-        }
-        c.env("HOME", self.home())
-            .env("XDG_STATE_HOME", self.tmp.path().join("state"))
-            .env("XDG_CONFIG_HOME", self.tmp.path().join("config"))
-            .env("XDG_DATA_HOME", self.tmp.path().join("data"))
-            .env("CONNECT_LAUNCHER_KEYCHAIN_SERVICE", &self.service)
-            .env(
-                "CONNECT_LAUNCHER_POLICY_FILE",
-                self.tmp.path().join("policy.toml"),
-            )
-            .env("BROWSER", self.tmp.path().join("browser.sh"));
-        for (k, v) in self.emu.env() {
-            c.env(k, v);
-        }
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn keychain(&self) -> OsKeychain {
-        OsKeychain::with_service(self.service.clone())
-    }
-
-    fn stored_secrets(&self) -> serde_json::Value {
-        let url = StartUrl::parse(&self.emu.start_url(), false).unwrap();
-        let raw = self
-            .keychain()
-            .get(&EntryKey::session(&url))
-            .expect("the OS keychain answers (run inside `cargo xtask test`, which unlocks a Secret Service)")
-            .expect("the session is in the keychain");
-        serde_json::from_str(raw.expose()).unwrap()
-    }
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        if let Ok(url) = StartUrl::parse(&self.emu.start_url(), false) {
-            let _ = self.keychain().delete(&EntryKey::session(&url));
-            let _ = self.keychain().delete(&EntryKey::registration(&url));
-        }
-    }
-}
-
-fn uuid_like() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{n:x}-{}", std::process::id())
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "failed: {}\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    text(&o.stderr)
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
+use support::{artifacts_dir, files_under, ok, text, World, ALEX};
 
 #[test]
 fn login_status_logout_round_trip() {
@@ -462,11 +333,4 @@ fn chromium_clicks_allow() {
             .contains("return to Connect Launcher"),
         "{v}"
     );
-}
-
-/// Where tests leave screenshots for people to look at.
-fn artifacts_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

@@ -60,6 +60,14 @@ impl EntryKey {
         ))
     }
 
+    /// The key of the role credentials kept for reuse during a sign-in (one value for all roles).
+    pub fn role_credentials(start_url: &StartUrl) -> Self {
+        Self(format!(
+            "roles:{}",
+            hex::encode(Sha1::digest(start_url.as_str().as_bytes()))
+        ))
+    }
+
     /// The namespaced key, e.g. `session:c7aaaf71…`.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -478,6 +478,7 @@ impl Sessions {
     /// registration too (end of shift on a shared PC).
     pub fn forget(&self, start_url: &StartUrl, everything: bool) -> Result<(), SessionError> {
         self.store.delete(&EntryKey::session(start_url))?;
+        self.store.delete(&EntryKey::role_credentials(start_url))?;
         remove_if_present(&self.facts_path())?;
         if everything {
             self.store.delete(&EntryKey::registration(start_url))?;
