@@ -99,7 +99,8 @@ pub struct Status {
 
 #[derive(Debug, Args)]
 pub struct Logout {
-    /// End of shift on a shared PC: also forget this application's registration.
+    /// End of shift on a shared PC: also log out of every Connect instance opened this shift and
+    /// forget everything this user left here (registration, instance list, launch history).
     #[arg(long)]
     pub everywhere: bool,
 }

@@ -331,15 +331,29 @@ fn status_json(
 
 async fn logout(deps: &Deps, args: Logout) -> Result<()> {
     let Some(facts) = Sessions::new(deps).facts()? else {
+        if args.everywhere {
+            // Nothing to sign out of, but a shared PC may still hold what a crash left behind.
+            launcher_core::launches::forget_all(&deps.dirs.state)?;
+        }
         eprintln!("Not signed in; nothing to do.");
         return Ok(());
     };
-    let region =
-        Region::parse(&facts.region).context("the stored session names an unknown region")?;
+    let region = Region::parse(&facts.region).context("the stored session names an unknown region")?;
     let endpoints = Endpoints::resolve(region, &deps.env)?;
-    signin::sign_out(deps, &endpoints, args.everywhere).await?;
+    if !args.everywhere {
+        signin::sign_out(deps, &endpoints, false).await?;
+        eprintln!("Signed out of {}; the session is removed from this computer.", facts.start_url);
+        return Ok(());
+    }
+    let report = launcher_core::end_shift::end_shift(deps, &endpoints).await?;
+    for name in &report.logged_out {
+        eprintln!("Logged out of Amazon Connect on {name} (your browser shows its logout page).");
+    }
+    for name in &report.not_logged_out {
+        eprintln!("Could not log out of {name} for you: in its Contact Control Panel choose Log out, then close the tab.");
+    }
     eprintln!(
-        "Signed out of {}; the session is removed from this computer.",
+        "Shift ended: signed out of {}, and the session, its keys and your list of instances are removed from this computer.",
         facts.start_url
     );
     Ok(())

@@ -238,3 +238,25 @@ fn unknown_instance_lists_what_can_be_opened() {
         "{e}"
     );
 }
+
+#[test]
+fn end_shift_logs_out_of_connect_and_leaves_nothing() {
+    let w = signed_in(ALEX);
+    ok(&w.run(&["open", "acme-staging"]));
+    let url = launcher_core::start_url::StartUrl::parse(&w.emu.start_url(), false).unwrap();
+    use launcher_core::keychain::{EntryKey, SecretStore};
+    assert!(w.keychain().get(&EntryKey::role_credentials(&url)).unwrap().is_some(), "role credentials were kept for reuse");
+
+    let err = ok(&w.run(&["logout", "--everywhere"]));
+    assert!(err.contains("Logged out of Amazon Connect on acme-staging") && err.contains("Shift ended"), "{err}");
+    let opened = std::fs::read_to_string(w.tmp.path().join("opened.txt")).unwrap();
+    assert!(opened.lines().any(|l| l == format!("{}/acme-staging.my.connect.aws/logout", w.emu.urls().web)), "{opened}");
+    for key in [EntryKey::session(&url), EntryKey::registration(&url), EntryKey::role_credentials(&url)] {
+        assert!(w.keychain().get(&key).unwrap().is_none(), "{} is gone", key.as_str());
+    }
+    let state = w.tmp.path().join("state/connect-launcher");
+    let left: Vec<_> = std::fs::read_dir(&state).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+    assert!(left.iter().all(|f| f == "refresh.lock"), "only the lock file may stay: {left:?}");
+    let e = text(&w.run(&["open", "acme-staging"]).stderr);
+    assert!(e.contains("not signed in"), "{e}");
+}

@@ -13,6 +13,7 @@ pub mod connect;
 pub mod console_federation;
 pub mod deps;
 pub mod discovery;
+pub mod end_shift;
 pub mod endpoints;
 pub mod http;
 pub mod keychain;
