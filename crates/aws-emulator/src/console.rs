@@ -89,6 +89,13 @@ pub fn start_session(
     web::set_cookie(CONSOLE_COOKIE, &id, "/")
 }
 
+/// Ends the console session the browser holds, if it holds one.
+pub fn end_session(shared: &Shared, headers: &axum::http::HeaderMap) {
+    if let Some(id) = web::cookie(headers, CONSOLE_COOKIE) {
+        shared.state.lock().unwrap().console_sessions.remove(&id);
+    }
+}
+
 /// The browser's valid console session, if any.
 pub fn session(shared: &Shared, headers: &axum::http::HeaderMap) -> Option<ConsoleSession> {
     let id = web::cookie(headers, CONSOLE_COOKIE)?;

@@ -31,7 +31,14 @@
 //!   `SessionDuration` in range; it starts a console session for the assertion's user, account and
 //!   role for `SessionDuration`, and redirects to the relay state (an `https` console URL, mapped to
 //!   the emulator) or, when it is empty, to the home page of this sign-in host's console. Anything
-//!   else gets AWS's "invalid SAML response" page (400, id `invalid-saml-response`).
+//!   else gets AWS's "invalid SAML response" page (400, id `invalid-saml-response`);
+//! - `GET /oauth?Action=logout&redirect_uri=…` is the console sign-out that a launcher puts in
+//!   front of a login URL when switching instances: it ends the browser's console session (the
+//!   session is removed on the server, and the [`console::CONSOLE_COOKIE`] cookie is cleared with
+//!   `Path=/`) and answers 302 to `redirect_uri` mapped to the emulator. It is not an open
+//!   redirect: `redirect_uri` must be an `https` URL of this partition's sign-in federation
+//!   endpoint (`https://{sign-in host}/federation…`), else a 400 page with id `invalid-redirect`
+//!   and nothing is signed out; another `Action` gets a 400 page with id `unsupported-action`.
 
 use std::sync::Arc;
 
@@ -77,8 +84,61 @@ pub async fn handle(
             "Method not allowed",
             "the SAML endpoint takes a form POST from an identity provider",
         ),
+        "/oauth" | "/oauth/" if req.method() == Method::GET => oauth(&shared, partition, req),
+        "/oauth" | "/oauth/" => pages::error_page(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method not allowed",
+            "the sign-out is opened with GET",
+        ),
         _ => web::not_found(host, &path),
     }
+}
+
+/// The path of the sign-in federation endpoint, the only place a sign-out may send the browser.
+const FEDERATION_PATH: &str = "/federation";
+
+/// Whether `url` is an `https` URL of a sign-in host of `partition`, on its federation endpoint.
+fn is_federation_url(shared: &Shared, partition: Partition, url: &str) -> bool {
+    let on_signin_host = web::https_host(url)
+        .and_then(|h| web::classify(&shared.org, &h))
+        .is_some_and(
+            |site| matches!(site, web::Site::Signin { partition: p, .. } if p == partition),
+        );
+    let path = url
+        .get("https://".len()..)
+        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        .map(|p| &p[..p.find(['?', '#']).unwrap_or(p.len())]);
+    on_signin_host && path == Some(FEDERATION_PATH)
+}
+
+/// `GET /oauth?Action=logout&redirect_uri=…`: ends the console session, then goes on.
+fn oauth(shared: &Shared, partition: Partition, req: Request) -> Response {
+    let pairs = web::query_pairs(req.uri());
+    if web::param(&pairs, "Action") != Some("logout") {
+        return pages::page(
+            StatusCode::BAD_REQUEST,
+            "Amazon Web Services Sign-In",
+            r#"<h1 id="unsupported-action">Unsupported action</h1><p>This endpoint signs out with Action=logout.</p>"#,
+        );
+    }
+    let redirect_uri = web::param(&pairs, "redirect_uri").unwrap_or("");
+    let emulated = web::to_emulator_url(&shared.urls, redirect_uri)
+        .filter(|_| is_federation_url(shared, partition, redirect_uri));
+    let Some(emulated) = emulated else {
+        return pages::page(
+            StatusCode::BAD_REQUEST,
+            "Amazon Web Services Sign-In",
+            &format!(
+                r#"<h1 id="invalid-redirect">Invalid redirect</h1><p>After signing out, this page only goes on to AWS sign-in federation, not to <code>{}</code>.</p>"#,
+                escape(redirect_uri)
+            ),
+        );
+    };
+    console::end_session(shared, req.headers());
+    web::redirect(
+        &emulated,
+        &[web::clear_cookie(console::CONSOLE_COOKIE, "/")],
+    )
 }
 
 fn plain(status: StatusCode, text: &str) -> Response {

@@ -1021,3 +1021,174 @@ async fn get_federation_token_credentials_sign_in_by_form_post() {
     let other = web(&emu, "acme-prod.my.connect.aws", "/auth/sign-in");
     assert_eq!(post(&other, &[], &[("credentials", &json)]).status, 401);
 }
+
+/// The real (not emulator-mapped) login URL for a sign-in token.
+fn real_login_url(signin_host: &str, token: &str, destination: &str) -> String {
+    format!(
+        "https://{signin_host}/federation?Action=login&Issuer={}&Destination={}&SigninToken={}",
+        enc("https://launcher.example.com"),
+        enc(destination),
+        enc(token)
+    )
+}
+
+/// The console sign-out on `signin_host` in front of `redirect_uri`.
+fn logout_url(emu: &Emulator, signin_host: &str, redirect_uri: &str) -> String {
+    web(
+        emu,
+        signin_host,
+        &format!("/oauth?Action=logout&redirect_uri={}", enc(redirect_uri)),
+    )
+}
+
+/// The console home as seen with `console_cookie`.
+fn console_home(emu: &Emulator, console_cookie: &str) -> Resp {
+    get(
+        &web(emu, "console.aws.amazon.com", "/console/home"),
+        &[("aws_console_session", console_cookie)],
+    )
+}
+
+#[test]
+fn signing_out_first_ends_the_console_session_and_goes_on_to_the_login() {
+    let emu = emulator();
+    let staging = federate_url(
+        "us-east-1.console.aws.amazon.com",
+        STAGING,
+        "?destination=%2Fccp-v2",
+    );
+    let (alex, _) = console_login(
+        &emu,
+        ALEX,
+        "444455556666",
+        "ConnectAgent",
+        "signin.aws.amazon.com",
+        &staging,
+    );
+    assert_eq!(
+        console_home(&emu, &alex).text_of("console-user").as_deref(),
+        Some(ALEX)
+    );
+
+    // Sam switches to their own role on the same browser: sign out first, then log in.
+    let creds = emu.issue_role_credentials(SAM, "444455556666", "ConnectSupervisor");
+    let token = signin_token(&emu, "signin.aws.amazon.com", &creds, None);
+    let login = real_login_url("signin.aws.amazon.com", &token, &staging);
+    let r = get(
+        &logout_url(&emu, "signin.aws.amazon.com", &login),
+        &[("aws_console_session", &alex)],
+    );
+    assert_eq!(
+        r.location(),
+        login_url(&emu, "signin.aws.amazon.com", &token, &staging)
+    );
+    assert_eq!(
+        r.set_cookie("aws_console_session"),
+        Some("aws_console_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
+    );
+    let old = console_home(&emu, &alex);
+    assert_eq!(old.status, 401, "the old console session has ended");
+    assert!(
+        old.body.contains(r#"id="console-signed-out""#),
+        "{}",
+        old.body
+    );
+
+    let r = get(r.location(), &[]);
+    let sam = r.cookie("aws_console_session");
+    assert_ne!(sam, alex);
+    assert_eq!(
+        r.location(),
+        web(
+            &emu,
+            "us-east-1.console.aws.amazon.com",
+            &format!("/connect/federate/{STAGING}?destination=%2Fccp-v2")
+        )
+    );
+    let (_, _, page) = federate(r.location(), &sam, "acme-staging");
+    assert_eq!(page, web(&emu, "acme-staging.my.connect.aws", "/ccp-v2"));
+    assert_eq!(
+        console_home(&emu, &sam).text_of("console-user").as_deref(),
+        Some(SAM)
+    );
+
+    // GovCloud's sign-in host signs out in front of its own federation endpoint; without a
+    // console session there is nothing to end, and the browser still goes on.
+    let gov_login = "https://signin.amazonaws-us-gov.com/federation?Action=login&SigninToken=t";
+    let r = get(
+        &logout_url(&emu, "signin.amazonaws-us-gov.com", gov_login),
+        &[],
+    );
+    assert_eq!(
+        r.location(),
+        web(
+            &emu,
+            "signin.amazonaws-us-gov.com",
+            "/federation?Action=login&SigninToken=t"
+        )
+    );
+}
+
+#[test]
+fn signing_out_sends_the_browser_nowhere_but_sign_in_federation() {
+    let emu = emulator();
+    let (alex, _) = console_login(
+        &emu,
+        ALEX,
+        "444455556666",
+        "ConnectAgent",
+        "signin.aws.amazon.com",
+        &federate_url("us-east-1.console.aws.amazon.com", STAGING, ""),
+    );
+    for redirect_uri in [
+        "https://evil.example.com/federation?Action=login",
+        "https://signin.aws.amazon.com.evil.example.com/federation?Action=login",
+        "https://us-east-1.console.aws.amazon.com/console/home",
+        "http://signin.aws.amazon.com/federation?Action=login",
+        "https://signin.aws.amazon.com/federation/../oauth?Action=logout",
+        "https://signin.aws.amazon.com/oauth?Action=logout&redirect_uri=https%3A%2F%2Fevil.example.com%2F",
+        "https://signin.amazonaws-us-gov.com/federation?Action=login",
+        "//evil.example.com/federation",
+        "",
+    ] {
+        let r = get(
+            &logout_url(&emu, "signin.aws.amazon.com", redirect_uri),
+            &[("aws_console_session", &alex)],
+        );
+        assert_eq!(r.status, 400, "{redirect_uri}: {}", r.body);
+        assert!(
+            r.body.contains(r#"id="invalid-redirect""#),
+            "{redirect_uri}: {}",
+            r.body
+        );
+        assert_eq!(r.header("location"), None, "{redirect_uri}");
+        assert_eq!(r.set_cookie("aws_console_session"), None, "{redirect_uri}");
+    }
+    let r = get(
+        &web(
+            &emu,
+            "signin.aws.amazon.com",
+            &format!(
+                "/oauth?Action=login&redirect_uri={}",
+                enc("https://signin.aws.amazon.com/federation")
+            ),
+        ),
+        &[("aws_console_session", &alex)],
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains(r#"id="unsupported-action""#), "{}", r.body);
+    let r = post(
+        &logout_url(
+            &emu,
+            "signin.aws.amazon.com",
+            "https://signin.aws.amazon.com/federation",
+        ),
+        &[("aws_console_session", &alex)],
+        &[],
+    );
+    assert_eq!(r.status, 405);
+    // None of that signed anybody out.
+    let home = console_home(&emu, &alex);
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert_eq!(home.text_of("console-user").as_deref(), Some(ALEX));
+}

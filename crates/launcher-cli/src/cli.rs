@@ -25,6 +25,15 @@ pub enum Command {
     List(List),
     /// Open an Amazon Connect instance in your browser.
     Open(Open),
+    /// Check this computer: settings, keychain, session clocks, clock skew, network, browser.
+    Doctor(Doctor),
+}
+
+#[derive(Debug, Args)]
+pub struct Doctor {
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -51,7 +60,7 @@ pub struct Open {
     /// The page: ccp, ccp-chat, agent-workspace, admin, a path such as /ccp-v2/softphone, or an approved https origin.
     #[arg(long, short, value_name = "DESTINATION")]
     pub destination: Option<String>,
-    /// The browser command to open it with (overridden by $BROWSER).
+    /// The browser command to open it with (overridden by $BROWSER; overrides the instance's `browser`).
     #[arg(long, value_name = "COMMAND")]
     pub browser: Option<String>,
     /// Print the address instead of opening it (it signs you in: treat it as a password).
@@ -60,6 +69,9 @@ pub struct Open {
     /// Open it this way when the instance has several.
     #[arg(long, value_enum)]
     pub via: Option<ViaArg>,
+    /// Sign out of the console session of the instance opened before (switching instances).
+    #[arg(long)]
+    pub switch: bool,
 }
 
 #[derive(Debug, Args)]

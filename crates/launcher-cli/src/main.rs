@@ -1,6 +1,7 @@
 //! `connect-launcher`: the command-line face of launcher-core.
 
 mod cli;
+mod doctor;
 mod run;
 
 use clap::Parser;
@@ -19,7 +20,7 @@ fn main() -> std::process::ExitCode {
         .settings(Default::default())
         .ok()
         .map(|r| r.settings.log_level.as_str());
-    run::init_logging(cli.verbose, level);
+    run::init_logging(cli.verbose, level, &deps.dirs.state);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -16,23 +16,52 @@ use crate::cli::{Cli, Command, List, Login, Logout, Open, Status, ViaArg};
 /// The environment variable that sets the log filter (e.g. `debug`, `launcher_core=trace`).
 pub const LOG_ENV: &str = "CONNECT_LAUNCHER_LOG";
 
-/// Logs go to stderr: [`LOG_ENV`] if set, else `debug` with `--verbose`, else the `log_level`
-/// setting, else `warn`.
-pub fn init_logging(verbose: bool, setting: Option<&str>) {
-    let fallback = if verbose {
-        "debug"
-    } else {
-        setting.unwrap_or("warn")
+/// Logs go to stderr (`warn`, or `debug` with `--verbose`) and to the rotated log file in the
+/// state folder (the `log_level` setting, default `info`); [`LOG_ENV`] overrides both. Both pass
+/// through the redaction of token-like text.
+pub fn init_logging(verbose: bool, setting: Option<&str>, state_dir: &std::path::Path) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let env = std::env::var(LOG_ENV).ok().filter(|f| !f.is_empty());
+    let filter = |fallback: &str| {
+        tracing_subscriber::EnvFilter::new(env.clone().unwrap_or_else(|| fallback.to_owned()))
     };
-    let filter = std::env::var(LOG_ENV)
-        .ok()
-        .filter(|f| !f.is_empty())
-        .unwrap_or_else(|| fallback.to_owned());
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(|| Redacting(std::io::stderr()))
         .with_target(false)
+        .with_filter(filter(if verbose { "debug" } else { "warn" }));
+    let file = launcher_core::logs::LogFile::open(&launcher_core::logs::log_dir(state_dir))
+        .ok()
+        .map(|f| {
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::sync::Mutex::new(f))
+                .with_ansi(false)
+                .with_filter(filter(if verbose {
+                    "debug"
+                } else {
+                    setting.unwrap_or("info")
+                }))
+        });
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
         .try_init();
+}
+
+/// A writer that redacts token-like text before it reaches the terminal.
+struct Redacting<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Redacting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let clean = launcher_core::redaction::redact(&String::from_utf8_lossy(buf));
+        self.0.write_all(clean.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 pub async fn run(cli: Cli, deps: Deps) -> Result<()> {
@@ -41,9 +70,7 @@ pub async fn run(cli: Cli, deps: Deps) -> Result<()> {
         .keys()
         .filter(|k| k.starts_with("CONNECT_LAUNCHER_"))
     {
-        let known = launcher_core::config::Key::ALL
-            .iter()
-            .any(|k| k.env_var() == *var)
+        let known = launcher_core::config::Key::from_env_var(var).is_some()
             || NON_SETTING_ENV.contains(&var.as_str());
         if !known {
             eprintln!("connect-launcher: warning: {var} is not a setting this version knows; check its spelling");
@@ -55,6 +82,7 @@ pub async fn run(cli: Cli, deps: Deps) -> Result<()> {
         Command::Logout(args) => logout(&deps, args).await,
         Command::List(args) => list(&deps, args).await,
         Command::Open(args) => open(&deps, args).await,
+        Command::Doctor(args) => crate::doctor::doctor(&deps, args).await,
     }
 }
 
@@ -134,7 +162,7 @@ fn remember(deps: &Deps, resolved: &Resolved, url: &StartUrl, region: Region) ->
     if lines.is_empty() {
         return Ok(());
     }
-    let path = launcher_core::config::user_settings_path(&deps.dirs.config);
+    let path = deps.dirs.user_settings();
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     let kept: String = old
         .lines()
@@ -338,11 +366,15 @@ async fn logout(deps: &Deps, args: Logout) -> Result<()> {
         eprintln!("Not signed in; nothing to do.");
         return Ok(());
     };
-    let region = Region::parse(&facts.region).context("the stored session names an unknown region")?;
+    let region =
+        Region::parse(&facts.region).context("the stored session names an unknown region")?;
     let endpoints = Endpoints::resolve(region, &deps.env)?;
     if !args.everywhere {
         signin::sign_out(deps, &endpoints, false).await?;
-        eprintln!("Signed out of {}; the session is removed from this computer.", facts.start_url);
+        eprintln!(
+            "Signed out of {}; the session is removed from this computer.",
+            facts.start_url
+        );
         return Ok(());
     }
     let report = launcher_core::end_shift::end_shift(deps, &endpoints).await?;
@@ -537,19 +569,21 @@ async fn open(deps: &Deps, args: Open) -> Result<()> {
             ViaArg::Saml => Via::SamlApplication,
             ViaArg::PermissionSet => Via::PermissionSet,
         }),
-        ..LaunchRequest::default()
+        switch_console_session: args.switch,
+        ..LaunchRequest::for_entry(&resolved.settings, entry)
     };
     let prepared = launch::prepare(deps, &endpoints, &start_url, &token, entry, &request).await?;
     for note in &prepared.notes {
         eprintln!("note: {note}");
     }
     let mut deps = deps.clone();
-    if let Some(browser) = &resolved.settings.browser {
-        let env_browser = deps.env.get("BROWSER").cloned().filter(|b| !b.is_empty());
-        deps.opener = std::sync::Arc::new(launcher_core::browser::SystemBrowser {
-            env_browser,
-            configured: Some(browser.clone()),
-        });
+    let browser = launch::browser_for(
+        &resolved,
+        entry,
+        deps.env.get("BROWSER").map(String::as_str),
+    );
+    if browser.configured.is_some() {
+        deps.opener = std::sync::Arc::new(browser);
     }
     launch::open(&deps, entry, &prepared, args.print)?;
     if args.print {

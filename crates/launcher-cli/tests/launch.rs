@@ -245,18 +245,304 @@ fn end_shift_logs_out_of_connect_and_leaves_nothing() {
     ok(&w.run(&["open", "acme-staging"]));
     let url = launcher_core::start_url::StartUrl::parse(&w.emu.start_url(), false).unwrap();
     use launcher_core::keychain::{EntryKey, SecretStore};
-    assert!(w.keychain().get(&EntryKey::role_credentials(&url)).unwrap().is_some(), "role credentials were kept for reuse");
+    assert!(
+        w.keychain()
+            .get(&EntryKey::role_credentials(&url))
+            .unwrap()
+            .is_some(),
+        "role credentials were kept for reuse"
+    );
 
     let err = ok(&w.run(&["logout", "--everywhere"]));
-    assert!(err.contains("Logged out of Amazon Connect on acme-staging") && err.contains("Shift ended"), "{err}");
+    assert!(
+        err.contains("Logged out of Amazon Connect on acme-staging") && err.contains("Shift ended"),
+        "{err}"
+    );
     let opened = std::fs::read_to_string(w.tmp.path().join("opened.txt")).unwrap();
-    assert!(opened.lines().any(|l| l == format!("{}/acme-staging.my.connect.aws/logout", w.emu.urls().web)), "{opened}");
-    for key in [EntryKey::session(&url), EntryKey::registration(&url), EntryKey::role_credentials(&url)] {
-        assert!(w.keychain().get(&key).unwrap().is_none(), "{} is gone", key.as_str());
+    assert!(
+        opened
+            .lines()
+            .any(|l| l == format!("{}/acme-staging.my.connect.aws/logout", w.emu.urls().web)),
+        "{opened}"
+    );
+    for key in [
+        EntryKey::session(&url),
+        EntryKey::registration(&url),
+        EntryKey::role_credentials(&url),
+    ] {
+        assert!(
+            w.keychain().get(&key).unwrap().is_none(),
+            "{} is gone",
+            key.as_str()
+        );
     }
     let state = w.tmp.path().join("state/connect-launcher");
-    let left: Vec<_> = std::fs::read_dir(&state).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
-    assert!(left.iter().all(|f| f == "refresh.lock"), "only the lock file may stay: {left:?}");
+    let left: Vec<_> = std::fs::read_dir(&state)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        left.iter().all(|f| f == "refresh.lock" || f == "logs"),
+        "only the lock file and the (redacted) logs may stay: {left:?}"
+    );
     let e = text(&w.run(&["open", "acme-staging"]).stderr);
     assert!(e.contains("not signed in"), "{e}");
+}
+
+/// The user's settings file of a test's private home.
+fn write_user_settings(w: &World, text: &str) {
+    let dir = w.tmp.path().join("config/connect-launcher");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("settings.toml"), text).unwrap();
+}
+
+/// A second browser that says it was used and with which arguments, then follows the last one
+/// (the URL) like the first, all into `$BROWSER_PAGE_OUT`.
+fn second_browser(w: &World) -> std::path::PathBuf {
+    let script = w.tmp.path().join("second-browser.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nfor last; do :; done\n{{ echo 'second browser'; for a in \"$@\"; do echo \"arg: $a\"; done; curl -sSL -c '{jar}' -b '{jar}' \"$last\"; }} > \"${{BROWSER_PAGE_OUT:-/dev/null}}\"\n",
+            jar = w.tmp.path().join("second-cookies.txt").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+#[test]
+fn an_instance_opens_in_the_browser_its_settings_name() {
+    let w = signed_in(SAM);
+    let second = second_browser(&w);
+    let first = w.tmp.path().join("browser.sh");
+    write_user_settings(
+        &w,
+        &format!(
+            "browser = \"{}\"\n\n[instances.acme-staging]\nbrowser = '{} --profile-directory=\"Profile 2\"'\ndestination = \"agent-workspace\"\n",
+            first.display(),
+            second.display()
+        ),
+    );
+    let page = fifo(&w.tmp.path().join("page.pipe"));
+    let out = w
+        .cmd(&["open", "acme-staging"])
+        .env_remove("BROWSER")
+        .env("BROWSER_PAGE_OUT", &page)
+        .output()
+        .unwrap();
+    let err = ok(&out);
+    assert!(
+        err.contains("Opening acme-staging (agent-workspace)"),
+        "{err}"
+    );
+    let seen = std::fs::read_to_string(&page).unwrap();
+    let mut lines = seen.lines();
+    assert_eq!(lines.next(), Some("second browser"), "{seen}");
+    assert_eq!(lines.next(), Some("arg: --profile-directory=Profile 2"));
+    let url = lines.next().unwrap().strip_prefix("arg: ").unwrap();
+    assert!(
+        url.starts_with(&format!(
+            "{}/signin.aws.amazon.com/federation?Action=login&",
+            w.emu.urls().web
+        )),
+        "the URL is the last argument, one of its own: {url}"
+    );
+    assert_eq!(element(&seen, "instance-id").as_deref(), Some(ACME_STAGING));
+    assert_eq!(
+        element(&seen, "destination").as_deref(),
+        Some("/agent-app-v2")
+    );
+
+    // --browser beats the instance's browser, and $BROWSER beats both.
+    for (args, env_browser) in [
+        (
+            vec!["open", "acme-staging", "--browser", first.to_str().unwrap()],
+            false,
+        ),
+        (vec!["open", "acme-staging"], true),
+    ] {
+        let page = w.tmp.path().join("again.pipe");
+        let _ = std::fs::remove_file(&page);
+        let page = fifo(&page);
+        let mut cmd = w.cmd(&args);
+        if !env_browser {
+            cmd.env_remove("BROWSER");
+        }
+        ok(&cmd.env("BROWSER_PAGE_OUT", &page).output().unwrap());
+        let seen = std::fs::read_to_string(&page).unwrap();
+        assert!(!seen.starts_with("second browser"), "{args:?}: {seen}");
+        assert_eq!(
+            element(&seen, "instance-id").as_deref(),
+            Some(ACME_STAGING),
+            "{args:?}: {seen}"
+        );
+    }
+}
+
+const ACME_GOV: &str = "9c3e5a7b-1d2f-4a6c-8e0b-3f5d7a9c1e22";
+
+#[test]
+fn an_instance_pinned_in_the_policy_is_listed_and_opened() {
+    let w = signed_in(SAM);
+    // Discovery looks only in the IdC region (us-east-1): acme-gov is there because IT pinned it.
+    std::fs::write(
+        w.tmp.path().join("policy.toml"),
+        format!(
+            "vdi_platform = \"AWS_WORKSPACE\"\n\n[instances.{ACME_GOV}]\npin = true\nregion = \"us-gov-west-1\"\nalias = \"acme-gov\"\naccount_id = \"123456789012\"\nrole_name = \"ConnectSupervisor\"\ndestination = \"agent-workspace\"\n"
+        ),
+    )
+    .unwrap();
+    let out = w.run(&["list", "--json"]);
+    ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gov = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["instance_id"] == ACME_GOV)
+        .unwrap_or_else(|| panic!("the pinned instance is listed: {v}"));
+    assert_eq!(
+        *gov,
+        serde_json::json!({
+            "instance_id": ACME_GOV,
+            "alias": "acme-gov",
+            "region": "us-gov-west-1",
+            "account_id": "123456789012",
+            "domain": "new",
+            "launch_methods": [{
+                "kind": "pinned",
+                "via": {"kind": "permission_set", "account_id": "123456789012", "role_name": "ConnectSupervisor"},
+                "default_destination": "agent-workspace"
+            }],
+            "sources": ["pinned"]
+        })
+    );
+    let table = text(&w.run(&["list"]).stdout);
+    assert!(
+        table.lines().any(|l| l.starts_with("acme-gov")
+            && l.contains(ACME_GOV)
+            && l.ends_with("pinned by IT")),
+        "{table}"
+    );
+
+    let page = fifo(&w.tmp.path().join("page.pipe"));
+    let out = w
+        .cmd(&["open", "acme-gov"])
+        .env("BROWSER_PAGE_OUT", &page)
+        .output()
+        .unwrap();
+    let err = ok(&out);
+    assert!(err.contains("Opening acme-gov (agent-workspace)"), "{err}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(
+        element(&html, "instance-id").as_deref(),
+        Some(ACME_GOV),
+        "{html}"
+    );
+    assert_eq!(element(&html, "connect-user").as_deref(), Some(SAM));
+    assert_eq!(
+        element(&html, "destination").as_deref(),
+        Some("/agent-app-v2")
+    );
+    assert_eq!(
+        element(&html, "vdi-platform").as_deref(),
+        Some("AWS_WORKSPACE")
+    );
+    let opened = std::fs::read_to_string(w.tmp.path().join("opened.txt")).unwrap();
+    assert!(
+        opened.lines().last().unwrap().starts_with(&format!(
+            "{}/signin.amazonaws-us-gov.com/federation?Action=login&",
+            w.emu.urls().web
+        )),
+        "{opened}"
+    );
+}
+
+/// The console session cookie in a curl cookie jar.
+fn console_cookie(jar: &Path) -> Option<String> {
+    std::fs::read_to_string(jar)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .find(|f| f.len() == 7 && f[5] == "aws_console_session")
+        .map(|f| f[6].to_owned())
+}
+
+/// The HTTP status of the emulated console home with this console cookie.
+fn console_home_status(w: &World, cookie: &str) -> String {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-b"])
+        .arg(format!("aws_console_session={cookie}"))
+        .arg(format!(
+            "{}/console.aws.amazon.com/console/home",
+            w.emu.urls().web
+        ))
+        .output()
+        .unwrap();
+    text(&out.stdout)
+}
+
+#[test]
+fn switch_signs_out_of_the_previous_console_session() {
+    // Sam may also open acme-prod through a permission set.
+    let mut org = Org::demo();
+    org.assignments.push(aws_emulator::org::Assignment {
+        user: SAM.into(),
+        account: "111122223333".into(),
+        permission_set: "ConnectSupervisor".into(),
+    });
+    let w = World::new(Options::new(org).auto_approve(SAM));
+    ok(&w.run(&[
+        "login",
+        "--start-url",
+        &w.emu.start_url(),
+        "--region",
+        "us-east-1",
+    ]));
+    let jar = w.tmp.path().join("cookies.txt");
+
+    let page = fifo(&w.tmp.path().join("staging.pipe"));
+    ok(&w
+        .cmd(&["open", "acme-staging"])
+        .env("BROWSER_PAGE_OUT", &page)
+        .output()
+        .unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(element(&html, "instance-id").as_deref(), Some(ACME_STAGING));
+    let staging_console = console_cookie(&jar).expect("a console session");
+    assert_eq!(console_home_status(&w, &staging_console), "200");
+
+    let page = fifo(&w.tmp.path().join("prod.pipe"));
+    let err = ok(&w
+        .cmd(&["open", "acme-prod", "--via", "permission-set", "--switch"])
+        .env("BROWSER_PAGE_OUT", &page)
+        .output()
+        .unwrap());
+    assert!(err.contains("Opening acme-prod (ccp)"), "{err}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(
+        element(&html, "instance-id").as_deref(),
+        Some(ACME_PROD),
+        "{html}"
+    );
+    assert_eq!(element(&html, "connect-user").as_deref(), Some(SAM));
+    assert_eq!(element(&html, "destination").as_deref(), Some("/ccp-v2"));
+    let opened = std::fs::read_to_string(w.tmp.path().join("opened.txt")).unwrap();
+    assert!(
+        opened.lines().last().unwrap().starts_with(&format!(
+            "{}/signin.aws.amazon.com/oauth?Action=logout&redirect_uri=https%3A%2F%2Fsignin.aws.amazon.com%2Ffederation%3FAction%3Dlogin%26",
+            w.emu.urls().web
+        )),
+        "{opened}"
+    );
+    let prod_console = console_cookie(&jar).expect("a fresh console session");
+    assert_ne!(prod_console, staging_console);
+    assert_eq!(
+        console_home_status(&w, &staging_console),
+        "401",
+        "the earlier console session has ended"
+    );
+    assert_eq!(console_home_status(&w, &prod_console), "200");
 }

@@ -55,7 +55,7 @@ pub const CACHE_FORMAT_VERSION: u32 = 1;
 /// The cache file's name in the data directory.
 pub const CACHE_FILE_NAME: &str = "catalog.json";
 /// An account id is this many digits.
-const ACCOUNT_ID_DIGITS: usize = 12;
+pub const ACCOUNT_ID_DIGITS: usize = 12;
 
 /// Where a launch method came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -10,6 +10,16 @@
 //! `CONNECT_LAUNCHER_*` variables that name no key are listed, not refused. Start URLs and regions
 //! are validated by [`crate::start_url`] and [`crate::region`]. [`Resolved`] remembers which layer
 //! each value came from.
+//!
+//! Per-instance settings live in `[instances.<alias or instance id>]` tables (in the policy and the
+//! user's file). Later layers change a table field by field (a table named by the alias of an
+//! instance IT pinned changes the pinned table), so the user can give a pinned instance a browser
+//! of their own; `locked = ["instances"]` locks every table. Only the policy may pin (`pin = true`
+//! with `region`, and `saml_application` or `account_id` + `role_name`); a pinned table is named by
+//! its instance id and becomes a [`PinnedInstance`] whose default destination is the table's
+//! `destination`. Unknown, misplaced (policy-only) and invalid fields in a table are reported at
+//! their line and column, like keys. List settings read from an environment variable are
+//! comma-separated.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -18,8 +28,10 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 use toml::Spanned;
 
+use crate::catalog::{PinnedInstance, PinnedVia, ACCOUNT_ID_DIGITS};
 use crate::policy::Policy;
 use crate::region::{Region, RegionError};
+use crate::relay_state::{Destination, VdiPlatform};
 use crate::start_url::{StartUrl, StartUrlError};
 
 /// Prefix of the environment variables that set keys: `CONNECT_LAUNCHER_` + the key in upper case.
@@ -37,8 +49,14 @@ pub const MAX_WARNING_LEAD_MINUTES: u32 = 24 * 60;
 /// The longest portal session IAM Identity Center allows: 90 days.
 pub const MAX_PORTAL_SESSION_HOURS: u32 = 90 * 24;
 
+/// The page opened when neither the user nor IT chose one.
+pub const DEFAULT_DESTINATION: &str = "ccp";
+
+/// The user's settings file's name, in the launcher's own config folder.
+pub const USER_SETTINGS_FILE: &str = "settings.toml";
+
 /// The file name of the user's settings inside the platform's config folder.
-const USER_SETTINGS_RELATIVE: [&str; 2] = ["connect-launcher", "settings.toml"];
+const USER_SETTINGS_RELATIVE: [&str; 2] = ["connect-launcher", USER_SETTINGS_FILE];
 
 /// The user's settings file under the platform's config folder (`dirs::config_dir()`, e.g.
 /// `~/.config` on Linux): `{config_dir}/connect-launcher/settings.toml`.
@@ -71,11 +89,23 @@ pub enum Key {
     WarningLeadMinutes,
     /// `portal_session_hours`
     PortalSessionHours,
+    /// `accounts`: the accounts that host Connect (ids or name patterns).
+    Accounts,
+    /// `default_destination`
+    DefaultDestination,
+    /// `approved_origins`
+    ApprovedOrigins,
+    /// `new_domain`
+    NewDomain,
+    /// `vdi_platform`
+    VdiPlatform,
+    /// `instances`: the `[instances.<name>]` tables.
+    Instances,
 }
 
 impl Key {
     /// Every key, in the order they are documented.
-    pub const ALL: [Key; 10] = [
+    pub const ALL: [Key; 16] = [
         Key::StartUrl,
         Key::Region,
         Key::UseDeviceCode,
@@ -86,6 +116,12 @@ impl Key {
         Key::RolePatterns,
         Key::WarningLeadMinutes,
         Key::PortalSessionHours,
+        Key::Accounts,
+        Key::DefaultDestination,
+        Key::ApprovedOrigins,
+        Key::NewDomain,
+        Key::VdiPlatform,
+        Key::Instances,
     ];
 
     /// The name used in files and in `locked`.
@@ -101,6 +137,12 @@ impl Key {
             Key::RolePatterns => "role_patterns",
             Key::WarningLeadMinutes => "warning_lead_minutes",
             Key::PortalSessionHours => "portal_session_hours",
+            Key::Accounts => "accounts",
+            Key::DefaultDestination => "default_destination",
+            Key::ApprovedOrigins => "approved_origins",
+            Key::NewDomain => "new_domain",
+            Key::VdiPlatform => "vdi_platform",
+            Key::Instances => "instances",
         }
     }
 
@@ -109,9 +151,30 @@ impl Key {
         Key::ALL.into_iter().find(|key| key.name() == name)
     }
 
-    /// The environment variable that sets it, e.g. `CONNECT_LAUNCHER_START_URL`.
+    /// The environment variable named for it, e.g. `CONNECT_LAUNCHER_START_URL` (the `instances`
+    /// tables have none that works: see [`Key::from_env_var`]).
     pub fn env_var(self) -> String {
         format!("{ENV_PREFIX}{}", self.name().to_ascii_uppercase())
+    }
+
+    /// The key an environment variable sets, if any (`instances` cannot be set this way).
+    pub fn from_env_var(var: &str) -> Option<Key> {
+        Key::ALL
+            .into_iter()
+            .filter(|key| *key != Key::Instances)
+            .find(|key| key.env_var() == var)
+    }
+
+    /// Whether a variable read from the environment is a comma-separated list.
+    fn is_list(self) -> bool {
+        matches!(
+            self,
+            Key::ConnectRegions
+                | Key::RolePatterns
+                | Key::WarningLeadMinutes
+                | Key::Accounts
+                | Key::ApprovedOrigins
+        )
     }
 
     /// The command-line flag that sets it, if there is one.
@@ -138,7 +201,86 @@ impl Key {
             Key::RolePatterns => "a list of role-name patterns, e.g. [\"*Connect*\"] (in an environment variable: *Connect*,Agent*)",
             Key::WarningLeadMinutes => "a list of whole minutes from 1 to 1440, e.g. [60, 15, 5] (in an environment variable: 60,15,5)",
             Key::PortalSessionHours => "whole hours from 1 to 2160, e.g. 8",
+            Key::Accounts => "a list of 12-digit account ids or account-name patterns, e.g. [\"111122223333\", \"Contact Centre *\"] (in an environment variable: 111122223333,Contact Centre *)",
+            Key::DefaultDestination => DESTINATION_EXPECTED,
+            Key::ApprovedOrigins => "a list of https origins, e.g. [\"https://crm.example.com\"] (in an environment variable: https://crm.example.com,https://kb.example.com)",
+            Key::NewDomain => "true or false",
+            Key::VdiPlatform => "one of \"CITRIX_413\", \"AWS_WORKSPACE\", \"OMNISSA\", \"AZURE\"",
+            Key::Instances => "tables such as [instances.acme-prod] with browser = \"firefox -P supervisor\" and destination = \"agent-workspace\"",
         }
+    }
+}
+
+const DESTINATION_EXPECTED: &str = "ccp, ccp-chat, agent-workspace, admin, a path starting with `/` (e.g. \"/ccp-v2/softphone\"), or an https origin from approved_origins";
+
+/// A field of an `[instances.<name>]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InstanceKey {
+    Browser,
+    Destination,
+    Pin,
+    Region,
+    Alias,
+    AccountId,
+    SamlApplication,
+    SamlApplicationName,
+    RoleName,
+}
+
+impl InstanceKey {
+    const ALL: [InstanceKey; 9] = [
+        InstanceKey::Browser,
+        InstanceKey::Destination,
+        InstanceKey::Pin,
+        InstanceKey::Region,
+        InstanceKey::Alias,
+        InstanceKey::AccountId,
+        InstanceKey::SamlApplication,
+        InstanceKey::SamlApplicationName,
+        InstanceKey::RoleName,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            InstanceKey::Browser => "browser",
+            InstanceKey::Destination => "destination",
+            InstanceKey::Pin => "pin",
+            InstanceKey::Region => "region",
+            InstanceKey::Alias => "alias",
+            InstanceKey::AccountId => "account_id",
+            InstanceKey::SamlApplication => "saml_application",
+            InstanceKey::SamlApplicationName => "saml_application_name",
+            InstanceKey::RoleName => "role_name",
+        }
+    }
+
+    /// Fields that pin an instance: only the managed policy may set them.
+    fn policy_only(self) -> bool {
+        !matches!(self, InstanceKey::Browser | InstanceKey::Destination)
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            InstanceKey::Browser => Key::Browser.expected(),
+            InstanceKey::Destination => DESTINATION_EXPECTED,
+            InstanceKey::Pin => "true or false",
+            InstanceKey::Region => Key::Region.expected(),
+            InstanceKey::Alias => "the instance's alias, e.g. \"acme-prod\"",
+            InstanceKey::AccountId => "a 12-digit account id, e.g. \"111122223333\"",
+            InstanceKey::SamlApplication => "the IAM Identity Center application's instance id, e.g. \"ins-3f6a1b2c4d5e6f70\"",
+            InstanceKey::SamlApplicationName => "the application's name as the access portal shows it, e.g. \"Amazon Connect - acme-prod\"",
+            InstanceKey::RoleName => "a permission set's role name, e.g. \"ConnectAgent\"",
+        }
+    }
+
+    /// The known fields, for an error message.
+    fn known(in_policy: bool) -> String {
+        InstanceKey::ALL
+            .into_iter()
+            .filter(|k| in_policy || !k.policy_only())
+            .map(InstanceKey::name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -212,6 +354,45 @@ pub struct Settings {
     pub warning_lead_minutes: Vec<u32>,
     /// The portal session length IT configured, if known.
     pub portal_session_hours: Option<u32>,
+    /// Accounts to look for Connect in: 12-digit ids or account-name patterns; empty for all.
+    pub accounts: Vec<String>,
+    /// The page to open, in configuration form (a preset, a path or an origin).
+    pub default_destination: String,
+    /// External https origins a destination may name (normalised, e.g. `https://crm.example.com`).
+    pub approved_origins: Vec<String>,
+    /// Ask for `new_domain=true` always (`Some(true)`) or never (`Some(false)`); `None` asks for it
+    /// when the instance is known to be on the `my.connect.aws` domain.
+    pub new_domain: Option<bool>,
+    /// The VDI platform Connect optimises audio for, on permission-set launches.
+    pub vdi_platform: Option<VdiPlatform>,
+    /// The `[instances.<alias or instance id>]` tables, by name.
+    pub instances: BTreeMap<String, InstanceSettings>,
+}
+
+/// One `[instances.<name>]` table, merged over the layers field by field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceSettings {
+    /// A browser command line for this instance (e.g. a browser profile of its own).
+    pub browser: Option<String>,
+    /// The page to open for this instance, in configuration form.
+    pub destination: Option<String>,
+    /// Set when the managed policy pins the instance (the table is then named by its instance id).
+    pub pin: Option<PinnedInstance>,
+}
+
+impl InstanceSettings {
+    /// `other`'s fields over these.
+    fn merge(&mut self, other: InstanceSettings) {
+        if other.browser.is_some() {
+            self.browser = other.browser;
+        }
+        if other.destination.is_some() {
+            self.destination = other.destination;
+        }
+        if other.pin.is_some() {
+            self.pin = other.pin;
+        }
+    }
 }
 
 impl Default for Settings {
@@ -227,6 +408,12 @@ impl Default for Settings {
             role_patterns: DEFAULT_ROLE_PATTERNS.map(String::from).to_vec(),
             warning_lead_minutes: DEFAULT_WARNING_LEAD_MINUTES.to_vec(),
             portal_session_hours: None,
+            accounts: Vec::new(),
+            default_destination: DEFAULT_DESTINATION.to_owned(),
+            approved_origins: Vec::new(),
+            new_domain: None,
+            vdi_platform: None,
+            instances: BTreeMap::new(),
         }
     }
 }
@@ -247,6 +434,13 @@ pub(crate) enum Value {
     RolePatterns(Vec<String>),
     WarningLeadMinutes(Vec<u32>),
     PortalSessionHours(u32),
+    Accounts(Vec<String>),
+    DefaultDestination(String),
+    ApprovedOrigins(Vec<String>),
+    NewDomain(bool),
+    VdiPlatform(VdiPlatform),
+    /// Tables to merge over those already set (one table per assignment from a file).
+    Instances(BTreeMap<String, InstanceSettings>),
 }
 
 impl Value {
@@ -262,6 +456,12 @@ impl Value {
             Value::RolePatterns(_) => Key::RolePatterns,
             Value::WarningLeadMinutes(_) => Key::WarningLeadMinutes,
             Value::PortalSessionHours(_) => Key::PortalSessionHours,
+            Value::Accounts(_) => Key::Accounts,
+            Value::DefaultDestination(_) => Key::DefaultDestination,
+            Value::ApprovedOrigins(_) => Key::ApprovedOrigins,
+            Value::NewDomain(_) => Key::NewDomain,
+            Value::VdiPlatform(_) => Key::VdiPlatform,
+            Value::Instances(_) => Key::Instances,
         }
     }
 }
@@ -279,7 +479,57 @@ impl Settings {
             Value::RolePatterns(v) => self.role_patterns = v,
             Value::WarningLeadMinutes(v) => self.warning_lead_minutes = v,
             Value::PortalSessionHours(v) => self.portal_session_hours = Some(v),
+            Value::Accounts(v) => self.accounts = v,
+            Value::DefaultDestination(v) => self.default_destination = v,
+            Value::ApprovedOrigins(v) => self.approved_origins = v,
+            Value::NewDomain(v) => self.new_domain = Some(v),
+            Value::VdiPlatform(v) => self.vdi_platform = Some(v),
+            Value::Instances(tables) => {
+                for (name, table) in tables {
+                    let name = self.pinned_table_with_alias(&name).unwrap_or(name);
+                    self.instances.entry(name).or_default().merge(table);
+                }
+            }
         }
+    }
+
+    /// The name of the pinned table whose `alias` is `alias`, so that a later layer's
+    /// `[instances.<alias>]` changes the same instance's table, field by field.
+    fn pinned_table_with_alias(&self, alias: &str) -> Option<String> {
+        self.instances
+            .iter()
+            .find(|(_, table)| {
+                table
+                    .pin
+                    .as_ref()
+                    .and_then(|pin| pin.alias.as_deref())
+                    .is_some_and(|a| a.eq_ignore_ascii_case(alias))
+            })
+            .map(|(name, _)| name.clone())
+    }
+
+    /// The instances the managed policy pins, in table-name order.
+    pub fn pinned(&self) -> Vec<PinnedInstance> {
+        self.instances
+            .values()
+            .filter_map(|table| table.pin.clone())
+            .collect()
+    }
+
+    /// The settings of one instance: its table by instance id over its table by alias (names
+    /// compared ignoring case); empty when it has neither.
+    pub fn instance(&self, instance_id: &str, alias: Option<&str>) -> InstanceSettings {
+        let table = |name: &str| {
+            self.instances
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, table)| table.clone())
+        };
+        let mut merged = alias.and_then(table).unwrap_or_default();
+        if let Some(by_id) = table(instance_id) {
+            merged.merge(by_id);
+        }
+        merged
     }
 
     /// True when applying `value` would change nothing.
@@ -616,7 +866,78 @@ fn parse_value(key: Key, raw: Raw, allow_loopback: bool) -> Result<Value, Invali
             Value::WarningLeadMinutes(minutes)
         }
         Key::PortalSessionHours => Value::PortalSessionHours(whole(raw, MAX_PORTAL_SESSION_HOURS)?),
+        Key::Accounts => {
+            let mut accounts: Vec<String> = Vec::new();
+            for item in list(raw)? {
+                let selector = text(item)?.trim().to_owned();
+                let numeric = selector.bytes().all(|b| b.is_ascii_digit());
+                if selector.is_empty() || (numeric && !is_account_id(&selector)) {
+                    return Err(Invalid::Expected);
+                }
+                if !accounts.contains(&selector) {
+                    accounts.push(selector);
+                }
+            }
+            Value::Accounts(accounts)
+        }
+        Key::DefaultDestination => {
+            Value::DefaultDestination(destination_form(&text(raw)?).ok_or(Invalid::Expected)?)
+        }
+        Key::ApprovedOrigins => {
+            let mut origins: Vec<String> = Vec::new();
+            for item in list(raw)? {
+                let origin = https_origin(&text(item)?).ok_or(Invalid::Expected)?;
+                if !origins.contains(&origin) {
+                    origins.push(origin);
+                }
+            }
+            Value::ApprovedOrigins(origins)
+        }
+        Key::NewDomain => Value::NewDomain(boolean(raw)?),
+        Key::VdiPlatform => Value::VdiPlatform(
+            text(raw)?
+                .parse::<VdiPlatform>()
+                .map_err(|_| Invalid::Expected)?,
+        ),
+        // Tables come only from files, through `parse_instance`.
+        Key::Instances => return Err(Invalid::Expected),
     })
+}
+
+/// Whether `text` is a 12-digit account id.
+fn is_account_id(text: &str) -> bool {
+    text.len() == ACCOUNT_ID_DIGITS && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A destination in its configuration form (a preset's name, a path, or an https URL), if it is
+/// one. Whether an origin is approved is checked at launch, against `approved_origins`.
+fn destination_form(text: &str) -> Option<String> {
+    let text = text.trim();
+    if let Some(preset) = Destination::preset(text) {
+        return Some(preset.to_string());
+    }
+    if text.starts_with('/') {
+        return Destination::from_path(text).ok().map(|d| d.to_string());
+    }
+    let url = url::Url::parse(text).ok()?;
+    let plain = url.scheme() == "https"
+        && url.host_str().is_some()
+        && url.username().is_empty()
+        && url.password().is_none();
+    plain.then(|| text.to_owned())
+}
+
+/// An https origin (`https://host[:port]`, a trailing `/` allowed), normalised, if `text` is one.
+fn https_origin(text: &str) -> Option<String> {
+    let url = url::Url::parse(text.trim()).ok()?;
+    let origin_only = url.scheme() == "https"
+        && url.host_str().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none();
+    origin_only.then(|| url.origin().ascii_serialization())
 }
 
 fn checked(
@@ -628,13 +949,13 @@ fn checked(
     match parse_value(key, raw, allow_loopback) {
         Ok(value) => Ok((value, at)),
         Err(Invalid::Expected) => Err(ConfigError::Invalid {
-            key: key.name(),
+            key: key.name().to_owned(),
             at,
             expected: key.expected(),
         }),
         Err(Invalid::StartUrl(source)) => Err(ConfigError::StartUrl { at, source }),
         Err(Invalid::Region(source)) => Err(ConfigError::Region {
-            key: key.name(),
+            key: key.name().to_owned(),
             at,
             source,
         }),
@@ -658,29 +979,43 @@ pub(crate) fn parse_file(
     allow_locked: bool,
     allow_loopback: bool,
 ) -> Result<ParsedFile, ConfigError> {
-    let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> = toml::from_str(&file.text)
-        .map_err(|err| {
-            let (line, column) = line_column(&file.text, err.span().map_or(0, |span| span.start));
-            ConfigError::Syntax {
-                path: file.path.clone(),
-                line,
-                column,
-                message: err.message().trim().to_owned(),
-            }
-        })?;
-    let mut entries: Vec<_> = table.into_iter().collect();
+    let syntax = |err: toml::de::Error| {
+        let (line, column) = line_column(&file.text, err.span().map_or(0, |span| span.start));
+        ConfigError::Syntax {
+            path: file.path.clone(),
+            line,
+            column,
+            message: err.message().trim().to_owned(),
+        }
+    };
+    let TopLevel(mut entries) = toml::from_str(&file.text).map_err(syntax)?;
     entries.sort_by_key(|(key, _)| key.span().start);
-    let at = |offset| Location::in_file(source.clone(), &file.text, offset);
+    let at = |offset: usize| Location::in_file(source.clone(), &file.text, offset);
     let mut parsed = ParsedFile {
         values: Vec::new(),
         locked: Vec::new(),
     };
     for (name, value) in entries {
+        let Some(value) = value else {
+            if name.get_ref() == Key::Instances.name() {
+                let key_at = at(name.span().start);
+                parsed
+                    .values
+                    .extend(parse_instances(file, &at, key_at, allow_locked)?);
+                continue;
+            }
+            return Err(ConfigError::UnknownKey {
+                key: name.get_ref().clone(),
+                at: at(name.span().start),
+                known: known_keys(),
+            });
+        };
         let value_at = at(value.span().start);
+        let value = value.into_inner();
         if allow_locked && name.get_ref() == LOCKED_KEY {
-            let toml::Value::Array(items) = value.into_inner() else {
+            let toml::Value::Array(items) = value else {
                 return Err(ConfigError::Invalid {
-                    key: LOCKED_KEY,
+                    key: LOCKED_KEY.to_owned(),
                     at: value_at,
                     expected: LOCKED_EXPECTED,
                 });
@@ -688,7 +1023,7 @@ pub(crate) fn parse_file(
             for item in items {
                 let toml::Value::String(item) = item else {
                     return Err(ConfigError::Invalid {
-                        key: LOCKED_KEY,
+                        key: LOCKED_KEY.to_owned(),
                         at: value_at,
                         expected: LOCKED_EXPECTED,
                     });
@@ -704,14 +1039,258 @@ pub(crate) fn parse_file(
                 known: known_keys(),
             });
         };
-        parsed.values.push(checked(
-            key,
-            Raw::from(value.into_inner()),
-            value_at,
-            allow_loopback,
-        )?);
+        parsed
+            .values
+            .push(checked(key, Raw::from(value), value_at, allow_loopback)?);
     }
     Ok(parsed)
+}
+
+/// A file's top-level keys, each with where it is and, for a setting or `locked`, its value and
+/// where that is. The `instances` tables and unknown keys have no value here: this `toml` cannot
+/// read a table of tables into a spanned `toml::Value`, so `instances` is read apart
+/// ([`parse_instances`]) and an unknown key is reported by its name alone.
+struct TopLevel(Vec<(Spanned<String>, Option<Spanned<toml::Value>>)>);
+
+impl<'de> serde::Deserialize<'de> for TopLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = TopLevel;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table of settings")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<TopLevel, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(name) = map.next_key::<Spanned<String>>()? {
+                    let wanted = name.get_ref() == LOCKED_KEY
+                        || Key::from_name(name.get_ref()).is_some_and(|k| k != Key::Instances);
+                    let value = if wanted {
+                        Some(map.next_value::<Spanned<toml::Value>>()?)
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        None
+                    };
+                    entries.push((name, value));
+                }
+                Ok(TopLevel(entries))
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
+}
+
+/// The fields of one table, each with where it is.
+type SpannedTable = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
+
+/// The `instances` tables read a second time, keeping where each name and field is.
+#[derive(serde::Deserialize)]
+struct InstanceTables {
+    #[serde(default)]
+    instances: BTreeMap<Spanned<String>, SpannedTable>,
+}
+
+/// One assignment per `[instances.<name>]` table, in file order; `in_policy` admits pins.
+fn parse_instances(
+    file: &SourceFile,
+    at: &dyn Fn(usize) -> Location,
+    instances_at: Location,
+    in_policy: bool,
+) -> Result<Vec<Assignment>, ConfigError> {
+    let tables: InstanceTables =
+        toml::from_str(&file.text).map_err(|err| ConfigError::Invalid {
+            key: Key::Instances.name().to_owned(),
+            at: err.span().map_or(instances_at, |span| at(span.start)),
+            expected: Key::Instances.expected(),
+        })?;
+    let mut tables: Vec<_> = tables.instances.into_iter().collect();
+    tables.sort_by_key(|(name, _)| name.span().start);
+    tables
+        .into_iter()
+        .map(|(name, fields)| parse_instance(name, fields, at, in_policy))
+        .collect()
+}
+
+/// The pin fields of a table, before they are checked together.
+#[derive(Default)]
+struct PinFields {
+    pin: Option<bool>,
+    region: Option<Region>,
+    alias: Option<String>,
+    account_id: Option<String>,
+    saml_application: Option<String>,
+    saml_application_name: Option<String>,
+    role_name: Option<String>,
+}
+
+impl PinFields {
+    /// The pinned instance these fields describe, or what is wrong with them.
+    fn into_pinned(
+        self,
+        name: &str,
+        destination: Option<String>,
+    ) -> Result<Option<PinnedInstance>, String> {
+        let any_field = self.region.is_some()
+            || self.alias.is_some()
+            || self.account_id.is_some()
+            || self.saml_application.is_some()
+            || self.saml_application_name.is_some()
+            || self.role_name.is_some();
+        if self.pin != Some(true) {
+            return if any_field {
+                Err("sets region, alias, account_id, saml_application or role_name without pin = true".to_owned())
+            } else {
+                Ok(None)
+            };
+        }
+        let id_like = name.len() <= crate::relay_state::MAX_INSTANCE_ID_LEN
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !id_like {
+            return Err(format!(
+                "is not named by an instance id (`{name}` is not one)"
+            ));
+        }
+        if self
+            .alias
+            .as_deref()
+            .is_some_and(|alias| alias.eq_ignore_ascii_case(name))
+        {
+            return Err("is named by its alias; name a pinned instance's table by its instance id and give the alias with alias = \"…\"".to_owned());
+        }
+        let region = self.region.ok_or("has no region")?;
+        let via =
+            match (self.saml_application, self.role_name) {
+                (Some(app_instance_id), None) => PinnedVia::SamlApplication {
+                    app_instance_id,
+                    name: self.saml_application_name,
+                },
+                (None, Some(role_name)) => {
+                    if self.saml_application_name.is_some() {
+                        return Err("has saml_application_name but no saml_application".to_owned());
+                    }
+                    PinnedVia::PermissionSet {
+                        account_id: self
+                            .account_id
+                            .clone()
+                            .ok_or("has role_name but no account_id")?,
+                        role_name,
+                    }
+                }
+                (Some(_), Some(_)) => {
+                    return Err(
+                        "names both saml_application and role_name: pick one way to launch it"
+                            .to_owned(),
+                    )
+                }
+                (None, None) => return Err(
+                    "has no way to launch it: give saml_application, or account_id and role_name"
+                        .to_owned(),
+                ),
+            };
+        Ok(Some(PinnedInstance {
+            instance_id: name.to_owned(),
+            region,
+            alias: self.alias,
+            account_id: self.account_id,
+            via,
+            default_destination: destination,
+        }))
+    }
+}
+
+/// One `[instances.<name>]` table.
+fn parse_instance(
+    name: Spanned<String>,
+    fields: SpannedTable,
+    at: &dyn Fn(usize) -> Location,
+    in_policy: bool,
+) -> Result<Assignment, ConfigError> {
+    let table_at = at(name.span().start);
+    let name = name.into_inner();
+    let full = |field: &str| format!("{}.{name}.{field}", Key::Instances.name());
+    if name.trim().is_empty() {
+        return Err(ConfigError::Invalid {
+            key: Key::Instances.name().to_owned(),
+            at: table_at,
+            expected: Key::Instances.expected(),
+        });
+    }
+    let mut fields: Vec<_> = fields.into_iter().collect();
+    fields.sort_by_key(|(field, _)| field.span().start);
+    let mut table = InstanceSettings::default();
+    let mut pin = PinFields::default();
+    for (field, value) in fields {
+        let field_at = at(field.span().start);
+        let Some(key) = InstanceKey::ALL
+            .into_iter()
+            .find(|key| key.name() == field.get_ref())
+        else {
+            return Err(ConfigError::UnknownKey {
+                key: full(field.get_ref()),
+                at: field_at,
+                known: InstanceKey::known(in_policy),
+            });
+        };
+        if key.policy_only() && !in_policy {
+            return Err(ConfigError::PolicyOnly {
+                key: full(key.name()),
+                at: field_at,
+            });
+        }
+        let value_at = at(value.span().start);
+        let invalid = || ConfigError::Invalid {
+            key: full(key.name()),
+            at: value_at.clone(),
+            expected: key.expected(),
+        };
+        let raw = value.into_inner();
+        let text = || match &raw {
+            toml::Value::String(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
+            _ => Err(invalid()),
+        };
+        match key {
+            InstanceKey::Browser => table.browser = Some(text()?),
+            InstanceKey::Destination => {
+                table.destination = Some(destination_form(&text()?).ok_or_else(invalid)?)
+            }
+            InstanceKey::Pin => match raw {
+                toml::Value::Boolean(flag) => pin.pin = Some(flag),
+                _ => return Err(invalid()),
+            },
+            InstanceKey::Region => {
+                let region = Region::parse(&text()?).map_err(|source| ConfigError::Region {
+                    key: full(key.name()),
+                    at: value_at.clone(),
+                    source,
+                })?;
+                pin.region = Some(region);
+            }
+            InstanceKey::Alias => pin.alias = Some(text()?),
+            InstanceKey::AccountId => {
+                let id = text()?;
+                if !is_account_id(&id) {
+                    return Err(invalid());
+                }
+                pin.account_id = Some(id);
+            }
+            InstanceKey::SamlApplication => pin.saml_application = Some(text()?),
+            InstanceKey::SamlApplicationName => pin.saml_application_name = Some(text()?),
+            InstanceKey::RoleName => pin.role_name = Some(text()?),
+        }
+    }
+    table.pin = pin
+        .into_pinned(&name, table.destination.clone())
+        .map_err(|problem| ConfigError::Pin {
+            instance: name.clone(),
+            at: table_at.clone(),
+            problem,
+        })?;
+    Ok((Value::Instances(BTreeMap::from([(name, table)])), table_at))
 }
 
 const LOCKED_EXPECTED: &str = "a list of setting names, e.g. [\"start_url\", \"region\"]";
@@ -724,22 +1303,23 @@ fn env_values(
     let mut values = Vec::new();
     let mut unrecognised = Vec::new();
     for (var, text) in env.iter().filter(|(var, _)| var.starts_with(ENV_PREFIX)) {
-        let Some(key) = Key::ALL.into_iter().find(|key| key.env_var() == *var) else {
+        let Some(key) = Key::from_env_var(var) else {
             unrecognised.push(var.clone());
             continue;
         };
         if text.trim().is_empty() {
             continue; // set but empty counts as unset
         }
-        let raw = match key {
-            Key::ConnectRegions | Key::RolePatterns | Key::WarningLeadMinutes => Raw::List(
+        let raw = if key.is_list() {
+            Raw::List(
                 text.split(',')
                     .map(str::trim)
                     .filter(|item| !item.is_empty())
                     .map(|item| Raw::Text(item.to_owned()))
                     .collect(),
-            ),
-            _ => Raw::Text(text.clone()),
+            )
+        } else {
+            Raw::Text(text.clone())
         };
         values.push(checked(
             key,
@@ -815,8 +1395,8 @@ pub enum ConfigError {
     /// A value of the wrong type or out of range.
     #[error("`{key}` in {at} is not valid; it takes {expected}")]
     Invalid {
-        /// The key.
-        key: &'static str,
+        /// The key (`instances.<name>.<field>` for a field of an instance's table).
+        key: String,
         /// Where.
         at: Location,
         /// What a good value looks like.
@@ -833,12 +1413,30 @@ pub enum ConfigError {
     /// An unknown region.
     #[error("`{key}` in {at} is not usable: {source}")]
     Region {
-        /// The key (`region` or `connect_regions`).
-        key: &'static str,
+        /// The key (`region`, `connect_regions` or `instances.<name>.region`).
+        key: String,
         /// Where.
         at: Location,
         /// Why.
         source: RegionError,
+    },
+    /// A field that pins an instance, outside the managed policy.
+    #[error("`{key}` in {at} can be set only in the managed policy, where IT pins instances; remove it from there (an instance's table in your file takes browser and destination)")]
+    PolicyOnly {
+        /// The field, as `instances.<name>.<field>`.
+        key: String,
+        /// Where.
+        at: Location,
+    },
+    /// A pinned instance's fields do not fit together.
+    #[error("the pinned instance [instances.{instance}] in {at} {problem}; a pinned instance has pin = true, a region, and either saml_application or account_id and role_name")]
+    Pin {
+        /// The table's name.
+        instance: String,
+        /// Where the table starts.
+        at: Location,
+        /// What is wrong.
+        problem: String,
     },
     /// A later layer tried to change a key the policy locks.
     #[error("`{key}` is locked: IT set it in the managed policy at {}, and {by} tried to change it; remove it from there, or ask IT to change the policy", policy.display())]
@@ -1040,7 +1638,8 @@ mod tests {
             error(&layers),
             "unknown setting `start_ur` in your settings file /home/agent/.config/connect-launcher/settings.toml (line 3, column 3); \
              the settings are: start_url, region, use_device_code, browser, export_aws_cli_cache, log_level, connect_regions, \
-             role_patterns, warning_lead_minutes, portal_session_hours"
+             role_patterns, warning_lead_minutes, portal_session_hours, accounts, default_destination, approved_origins, \
+             new_domain, vdi_platform, instances"
         );
         let locked_in_user_file = Layers {
             user: file(USER_PATH, "locked = [\"region\"]\n"),
@@ -1238,5 +1837,436 @@ mod tests {
         })
         .expect("resolves");
         assert_eq!(resolved.settings.region, Some(region("ca-central-1")));
+    }
+
+    const PROD_ID: &str = "5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11";
+    const GOV_ID: &str = "9c3e5a7b-1d2f-4a6c-8e0b-3f5d7a9c1e22";
+
+    /// IT pins acme-prod (a SAML application) and acme-gov (a permission set), and gives
+    /// acme-staging a browser profile.
+    const PINNING_POLICY: &str = r#"accounts = ["111122223333", "Contact Centre *"]
+
+[instances.5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11]
+pin = true
+region = "us-east-1"
+alias = "acme-prod"
+account_id = "111122223333"
+saml_application = "ins-3f6a1b2c4d5e6f70"
+saml_application_name = "Amazon Connect - acme-prod"
+destination = "agent-workspace"
+
+[instances.9c3e5a7b-1d2f-4a6c-8e0b-3f5d7a9c1e22]
+pin = true
+region = "us-gov-west-1"
+account_id = "123456789012"
+role_name = "ConnectSupervisor"
+
+[instances.acme-staging]
+browser = "firefox -P staging"
+"#;
+
+    fn prod_pin(default_destination: Option<&str>) -> PinnedInstance {
+        PinnedInstance {
+            instance_id: PROD_ID.into(),
+            region: region("us-east-1"),
+            alias: Some("acme-prod".into()),
+            account_id: Some("111122223333".into()),
+            via: PinnedVia::SamlApplication {
+                app_instance_id: "ins-3f6a1b2c4d5e6f70".into(),
+                name: Some("Amazon Connect - acme-prod".into()),
+            },
+            default_destination: default_destination.map(Into::into),
+        }
+    }
+
+    fn gov_pin() -> PinnedInstance {
+        PinnedInstance {
+            instance_id: GOV_ID.into(),
+            region: region("us-gov-west-1"),
+            alias: None,
+            account_id: Some("123456789012".into()),
+            via: PinnedVia::PermissionSet {
+                account_id: "123456789012".into(),
+                role_name: "ConnectSupervisor".into(),
+            },
+            default_destination: None,
+        }
+    }
+
+    #[test]
+    fn instance_keys_have_their_defaults() {
+        let settings = Settings::default();
+        assert_eq!(settings.accounts, Vec::<String>::new());
+        assert_eq!(settings.default_destination, "ccp");
+        assert_eq!(settings.approved_origins, Vec::<String>::new());
+        assert_eq!(settings.new_domain, None);
+        assert_eq!(settings.vdi_platform, None);
+        assert_eq!(settings.instances, BTreeMap::new());
+        assert_eq!(settings.pinned(), []);
+        assert_eq!(
+            settings.instance(PROD_ID, Some("acme-prod")),
+            InstanceSettings::default()
+        );
+    }
+
+    #[test]
+    fn each_instance_key_is_read_and_normalised() {
+        let layers = Layers {
+            policy: file(
+                POLICY_PATH,
+                "accounts = [\"111122223333\", \" Contact Centre * \", \"111122223333\"]\n\
+                 approved_origins = [\"https://CRM.example.com/\", \"https://kb.example.com:8443\", \"https://crm.example.com\"]\n\
+                 vdi_platform = \"citrix_413\"\n\
+                 new_domain = false\n",
+            ),
+            user: file(USER_PATH, "default_destination = \"/ccp-v2\"\n"),
+            ..Layers::default()
+        };
+        let resolved = resolve(&layers).expect("resolves");
+        let settings = &resolved.settings;
+        assert_eq!(settings.accounts, ["111122223333", "Contact Centre *"]);
+        assert_eq!(
+            settings.approved_origins,
+            ["https://crm.example.com", "https://kb.example.com:8443"]
+        );
+        assert_eq!(settings.vdi_platform, Some(VdiPlatform::Citrix413));
+        assert_eq!(settings.new_domain, Some(false));
+        assert_eq!(
+            settings.default_destination, "ccp",
+            "a preset's path is the preset"
+        );
+        assert_eq!(
+            resolved.source(Key::VdiPlatform),
+            &Source::Policy(POLICY_PATH.into())
+        );
+        assert_eq!(
+            resolved.source(Key::DefaultDestination),
+            &Source::UserFile(USER_PATH.into())
+        );
+        for (text, form) in [
+            ("agent-workspace", "agent-workspace"),
+            ("ADMIN", "admin"),
+            ("/ccp-v2/softphone", "/ccp-v2/softphone"),
+            (
+                "https://crm.example.com/case?id=1",
+                "https://crm.example.com/case?id=1",
+            ),
+        ] {
+            let layers = Layers {
+                user: file(USER_PATH, &format!("default_destination = \"{text}\"\n")),
+                ..Layers::default()
+            };
+            assert_eq!(
+                resolve(&layers).expect(text).settings.default_destination,
+                form
+            );
+        }
+    }
+
+    #[test]
+    fn list_keys_in_the_environment_are_comma_separated() {
+        let layers = Layers {
+            env: env(&[
+                (
+                    "CONNECT_LAUNCHER_ACCOUNTS",
+                    "111122223333, Contact Centre *,",
+                ),
+                (
+                    "CONNECT_LAUNCHER_APPROVED_ORIGINS",
+                    "https://a.example.com,https://b.example.com/",
+                ),
+                ("CONNECT_LAUNCHER_VDI_PLATFORM", "AZURE"),
+                ("CONNECT_LAUNCHER_NEW_DOMAIN", "yes"),
+                ("CONNECT_LAUNCHER_DEFAULT_DESTINATION", "ccp-chat"),
+                ("CONNECT_LAUNCHER_INSTANCES", "acme-prod"),
+            ]),
+            ..Layers::default()
+        };
+        let resolved = resolve(&layers).expect("resolves");
+        let settings = &resolved.settings;
+        assert_eq!(settings.accounts, ["111122223333", "Contact Centre *"]);
+        assert_eq!(
+            settings.approved_origins,
+            ["https://a.example.com", "https://b.example.com"]
+        );
+        assert_eq!(settings.vdi_platform, Some(VdiPlatform::Azure));
+        assert_eq!(settings.new_domain, Some(true));
+        assert_eq!(settings.default_destination, "ccp-chat");
+        assert_eq!(
+            resolved.source(Key::Accounts),
+            &Source::Env("CONNECT_LAUNCHER_ACCOUNTS".into())
+        );
+        assert_eq!(
+            resolved.unrecognised_env(),
+            ["CONNECT_LAUNCHER_INSTANCES"],
+            "tables cannot be set from the environment"
+        );
+        assert_eq!(Key::from_env_var("CONNECT_LAUNCHER_INSTANCES"), None);
+        assert_eq!(
+            Key::from_env_var("CONNECT_LAUNCHER_APPROVED_ORIGINS"),
+            Some(Key::ApprovedOrigins)
+        );
+        let bad_origin = Layers {
+            env: env(&[(
+                "CONNECT_LAUNCHER_APPROVED_ORIGINS",
+                "https://a.example.com,http://b.example.com",
+            )]),
+            ..Layers::default()
+        };
+        assert_eq!(
+            error(&bad_origin),
+            "`approved_origins` in the environment variable CONNECT_LAUNCHER_APPROVED_ORIGINS is not valid; it takes a list of \
+             https origins, e.g. [\"https://crm.example.com\"] (in an environment variable: https://crm.example.com,https://kb.example.com)"
+        );
+    }
+
+    #[test]
+    fn instance_tables_merge_field_by_field_and_only_the_policy_pins() {
+        let layers = Layers {
+            policy: file(POLICY_PATH, PINNING_POLICY),
+            user: file(
+                USER_PATH,
+                "[instances.acme-prod]\n\
+                 browser = 'google-chrome --profile-directory=\"Profile 2\"'\n\
+                 destination = \"ccp-chat\"\n\
+                 \n\
+                 [instances.acme-staging]\n\
+                 destination = \"/ccp-v2/softphone\"\n",
+            ),
+            ..Layers::default()
+        };
+        let resolved = resolve(&layers).expect("resolves");
+        let settings = &resolved.settings;
+        assert_eq!(
+            settings.pinned(),
+            [prod_pin(Some("agent-workspace")), gov_pin()]
+        );
+        // The user's [instances.acme-prod] changes the table IT pinned by id, field by field.
+        assert_eq!(
+            settings.instance(PROD_ID, Some("acme-prod")),
+            InstanceSettings {
+                browser: Some("google-chrome --profile-directory=\"Profile 2\"".into()),
+                destination: Some("ccp-chat".into()),
+                pin: Some(prod_pin(Some("agent-workspace"))),
+            }
+        );
+        assert_eq!(
+            settings.instance("0e4c8a2d-6f1b-4d3e-9a7c-5b2e8f1d4c66", Some("ACME-STAGING")),
+            InstanceSettings {
+                browser: Some("firefox -P staging".into()),
+                destination: Some("/ccp-v2/softphone".into()),
+                pin: None,
+            }
+        );
+        assert_eq!(
+            settings.instance(GOV_ID, None),
+            InstanceSettings {
+                browser: None,
+                destination: None,
+                pin: Some(gov_pin()),
+            }
+        );
+        assert_eq!(settings.accounts, ["111122223333", "Contact Centre *"]);
+        assert_eq!(
+            resolved.source(Key::Instances),
+            &Source::UserFile(USER_PATH.into())
+        );
+        // A table by instance id wins over one by alias for an instance nobody pinned.
+        let both = Layers {
+            user: file(
+                USER_PATH,
+                "[instances.0e4c8a2d-6f1b-4d3e-9a7c-5b2e8f1d4c66]\nbrowser = \"chromium\"\n\n[instances.acme-staging]\nbrowser = \"firefox\"\ndestination = \"admin\"\n",
+            ),
+            ..Layers::default()
+        };
+        let settings = resolve(&both).expect("resolves").settings;
+        assert_eq!(
+            settings.instance("0e4c8a2d-6f1b-4d3e-9a7c-5b2e8f1d4c66", Some("acme-staging")),
+            InstanceSettings {
+                browser: Some("chromium".into()),
+                destination: Some("admin".into()),
+                pin: None,
+            }
+        );
+    }
+
+    #[test]
+    fn locking_instances_locks_every_table() {
+        // `locked` after the tables would belong to the last table: it goes first.
+        let policy = format!("locked = [\"instances\", \"vdi_platform\"]\n{PINNING_POLICY}");
+        let changed = Layers {
+            policy: file(POLICY_PATH, &policy),
+            user: file(
+                USER_PATH,
+                "region = \"us-east-1\"\n[instances.acme-prod]\nbrowser = \"firefox\"\n",
+            ),
+            ..Layers::default()
+        };
+        assert_eq!(
+            error(&changed),
+            "`instances` is locked: IT set it in the managed policy at /etc/connect-launcher/policy.toml, and your settings file \
+             /home/agent/.config/connect-launcher/settings.toml (line 2, column 12) tried to change it; remove it from there, or ask IT to change the policy"
+        );
+        let repeated = Layers {
+            policy: file(POLICY_PATH, &policy),
+            user: file(
+                USER_PATH,
+                "[instances.acme-staging]\nbrowser = \"firefox -P staging\"\n",
+            ),
+            ..Layers::default()
+        };
+        let resolved = resolve(&repeated).expect("repeating a locked table is not a change");
+        assert!(resolved.is_locked(Key::Instances));
+        assert_eq!(
+            resolved.source(Key::Instances),
+            &Source::Policy(POLICY_PATH.into())
+        );
+        let by_env = Layers {
+            policy: file(POLICY_PATH, &policy),
+            env: env(&[("CONNECT_LAUNCHER_VDI_PLATFORM", "AZURE")]),
+            ..Layers::default()
+        };
+        assert!(
+            error(&by_env).starts_with("`vdi_platform` is locked: IT set it in the managed policy at /etc/connect-launcher/policy.toml, and the environment variable CONNECT_LAUNCHER_VDI_PLATFORM tried"),
+            "{}",
+            error(&by_env)
+        );
+    }
+
+    #[test]
+    fn table_fields_that_are_unknown_or_policy_only_are_reported_where_they_are() {
+        let typo = Layers {
+            user: file(
+                USER_PATH,
+                "[instances.acme-prod]\nbrowser = \"firefox\"\n  brwoser = \"x\"\n",
+            ),
+            ..Layers::default()
+        };
+        assert_eq!(
+            error(&typo),
+            "unknown setting `instances.acme-prod.brwoser` in your settings file /home/agent/.config/connect-launcher/settings.toml \
+             (line 3, column 3); the settings are: browser, destination"
+        );
+        let in_policy = Layers {
+            policy: file(POLICY_PATH, "[instances.acme-prod]\nprofile = \"x\"\n"),
+            ..Layers::default()
+        };
+        assert!(
+            error(&in_policy).ends_with(
+                "(line 2, column 1); the settings are: browser, destination, pin, region, alias, account_id, \
+                 saml_application, saml_application_name, role_name"
+            ),
+            "{}",
+            error(&in_policy)
+        );
+        let pin_by_user = Layers {
+            user: file(
+                USER_PATH,
+                "[instances.5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11]\ndestination = \"ccp\"\npin = true\n",
+            ),
+            ..Layers::default()
+        };
+        assert_eq!(
+            error(&pin_by_user),
+            "`instances.5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11.pin` in your settings file /home/agent/.config/connect-launcher/settings.toml \
+             (line 3, column 1) can be set only in the managed policy, where IT pins instances; remove it from there (an instance's \
+             table in your file takes browser and destination)"
+        );
+    }
+
+    #[test]
+    fn invalid_instance_values_say_where_and_what_a_good_value_looks_like() {
+        let cases: [(&str, &str, &str); 9] = [
+            ("accounts = [\"12345\"]", "`accounts` in the managed policy at /etc/connect-launcher/policy.toml (line 1, column 12)", "a list of 12-digit account ids or account-name patterns"),
+            ("accounts = \"111122223333\"", "`accounts`", "a list of 12-digit account ids"),
+            ("approved_origins = [\"https://crm.example.com/path\"]", "`approved_origins`", "a list of https origins"),
+            ("vdi_platform = \"citrix\"", "`vdi_platform`", "one of \"CITRIX_413\", \"AWS_WORKSPACE\", \"OMNISSA\", \"AZURE\""),
+            ("new_domain = \"maybe\"", "`new_domain`", "true or false"),
+            ("default_destination = \"//evil.example.com\"", "`default_destination`", "ccp, ccp-chat, agent-workspace, admin, a path starting with `/`"),
+            ("default_destination = \"http://crm.example.com\"", "`default_destination`", "ccp, ccp-chat"),
+            ("[instances.acme-prod]\ndestination = \"softphone\"", "`instances.acme-prod.destination` in the managed policy at /etc/connect-launcher/policy.toml (line 2, column 15)", "ccp, ccp-chat"),
+            ("[instances.x]\npin = true\nregion = \"us-east-1\"\naccount_id = \"1111\"\nrole_name = \"R\"", "`instances.x.account_id` in the managed policy at /etc/connect-launcher/policy.toml (line 4, column 14)", "a 12-digit account id"),
+        ];
+        for (text, start, expected) in cases {
+            let layers = Layers {
+                policy: file(POLICY_PATH, text),
+                ..Layers::default()
+            };
+            let message = error(&layers);
+            assert!(message.starts_with(start), "{text}: {message}");
+            assert!(
+                message.contains(&format!("is not valid; it takes {expected}")),
+                "{text}: {message}"
+            );
+        }
+        let region_typo = Layers {
+            policy: file(
+                POLICY_PATH,
+                "[instances.x]\npin = true\nregion = \"us-esat-1\"\nsaml_application = \"ins-1\"\n",
+            ),
+            ..Layers::default()
+        };
+        assert!(
+            error(&region_typo).starts_with("`instances.x.region` in the managed policy at /etc/connect-launcher/policy.toml (line 3, column 10) is not usable: `us-esat-1` is not an AWS region (did you mean `us-east-1`?)"),
+            "{}",
+            error(&region_typo)
+        );
+        for (text, at) in [
+            ("instances = \"acme-prod\"", "(line 1, column 13)"),
+            ("[instances]\nbrowser = \"firefox\"", "(line 2, column 11)"),
+        ] {
+            let layers = Layers {
+                user: file(USER_PATH, text),
+                ..Layers::default()
+            };
+            assert_eq!(
+                error(&layers),
+                format!("`instances` in your settings file {USER_PATH} {at} is not valid; it takes tables such as [instances.acme-prod] \
+                 with browser = \"firefox -P supervisor\" and destination = \"agent-workspace\"")
+            );
+        }
+    }
+
+    #[test]
+    fn a_pin_must_name_its_region_and_one_way_to_launch() {
+        let problem = |table: &str| {
+            let layers = Layers {
+                policy: file(POLICY_PATH, &format!("region = \"us-east-1\"\n\n{table}")),
+                ..Layers::default()
+            };
+            error(&layers)
+        };
+        assert_eq!(
+            problem("[instances.5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11]\npin = true\nsaml_application = \"ins-1\"\n"),
+            "the pinned instance [instances.5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11] in the managed policy at /etc/connect-launcher/policy.toml \
+             (line 3, column 12) has no region; a pinned instance has pin = true, a region, and either saml_application or account_id and role_name"
+        );
+        for (table, what) in [
+            ("[instances.i-1]\npin = true\nregion = \"us-east-1\"\n", "has no way to launch it: give saml_application, or account_id and role_name"),
+            ("[instances.i-1]\npin = true\nregion = \"us-east-1\"\nsaml_application = \"ins-1\"\naccount_id = \"111122223333\"\nrole_name = \"ConnectAgent\"\n", "names both saml_application and role_name"),
+            ("[instances.i-1]\npin = true\nregion = \"us-east-1\"\nrole_name = \"ConnectAgent\"\n", "has role_name but no account_id"),
+            ("[instances.i-1]\npin = true\nregion = \"us-east-1\"\naccount_id = \"111122223333\"\nrole_name = \"ConnectAgent\"\nsaml_application_name = \"App\"\n", "has saml_application_name but no saml_application"),
+            ("[instances.i-1]\nregion = \"us-east-1\"\nrole_name = \"ConnectAgent\"\n", "sets region, alias, account_id, saml_application or role_name without pin = true"),
+            ("[instances.i-1]\npin = false\nalias = \"acme\"\n", "without pin = true"),
+            ("[instances.acme-prod]\npin = true\nalias = \"acme-prod\"\nregion = \"us-east-1\"\nsaml_application = \"ins-1\"\n", "is named by its alias; name a pinned instance's table by its instance id"),
+            ("[instances.\"acme prod\"]\npin = true\nregion = \"us-east-1\"\nsaml_application = \"ins-1\"\n", "is not named by an instance id (`acme prod` is not one)"),
+        ] {
+            let message = problem(table);
+            assert!(
+                message.starts_with("the pinned instance [instances.") && message.contains(" (line 3, column 12) ") && message.contains(what),
+                "{table}: {message}"
+            );
+        }
+        let not_pinned = Layers {
+            policy: file(
+                POLICY_PATH,
+                "[instances.acme-prod]\npin = false\nbrowser = \"firefox\"\n",
+            ),
+            ..Layers::default()
+        };
+        assert_eq!(
+            resolve(&not_pinned).expect("resolves").settings.pinned(),
+            []
+        );
     }
 }

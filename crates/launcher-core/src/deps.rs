@@ -59,6 +59,11 @@ impl Dirs {
         })
     }
 
+    /// The user's settings file, `settings.toml` in [`Dirs::config`].
+    pub fn user_settings(&self) -> PathBuf {
+        self.config.join(crate::config::USER_SETTINGS_FILE)
+    }
+
     /// Where the AWS CLI keeps its SSO cache.
     pub fn aws_sso_cache(&self) -> PathBuf {
         crate::aws_cli_cache::cache_dir(&self.home)
@@ -107,10 +112,10 @@ impl Deps {
         &self,
         flags: crate::config::Flags,
     ) -> Result<crate::config::Resolved, crate::config::ConfigError> {
-        use crate::config::{resolve, user_settings_path, Layers, SourceFile};
+        use crate::config::{resolve, Layers, SourceFile};
         let layers = Layers {
             policy: SourceFile::read(&self.dirs.policy_file)?,
-            user: SourceFile::read(&user_settings_path(&self.dirs.config))?,
+            user: SourceFile::read(&self.dirs.user_settings())?,
             env: self.env.clone(),
             flags,
             allow_loopback_start_url: false,

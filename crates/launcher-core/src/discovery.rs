@@ -39,7 +39,8 @@ impl DiscoveryError {
     }
 }
 
-/// The discovery options the settings ask for.
+/// The discovery options the settings ask for: role patterns, regions, the accounts to look in
+/// and the instances IT pinned.
 pub fn options(settings: &Settings, idc_region: Region) -> DiscoveryOptions {
     let mut o = DiscoveryOptions::new(idc_region);
     if !settings.role_patterns.is_empty() {
@@ -48,6 +49,8 @@ pub fn options(settings: &Settings, idc_region: Region) -> DiscoveryOptions {
     if !settings.connect_regions.is_empty() {
         o.connect_regions = settings.connect_regions.clone();
     }
+    o.accounts = settings.accounts.clone();
+    o.pinned = settings.pinned();
     o
 }
 

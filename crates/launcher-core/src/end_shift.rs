@@ -43,7 +43,10 @@ pub fn connect_logout_url(alias: &str, domain: DomainForm) -> Option<Url> {
 /// The launches whose Connect session may still be open at `now`, the latest per instance.
 pub fn open_sessions(launches: &[Launch], now: u64) -> Vec<&Launch> {
     let mut latest: Vec<&Launch> = Vec::new();
-    for l in launches.iter().filter(|l| l.launched_at + CONNECT_SESSION.as_secs() > now) {
+    for l in launches
+        .iter()
+        .filter(|l| l.launched_at + CONNECT_SESSION.as_secs() > now)
+    {
         match latest.iter_mut().find(|x| x.instance_id == l.instance_id) {
             Some(x) if x.launched_at < l.launched_at => *x = l,
             Some(_) => {}
@@ -57,16 +60,29 @@ pub fn open_sessions(launches: &[Launch], now: u64) -> Vec<&Launch> {
 pub async fn end_shift(deps: &Deps, endpoints: &Endpoints) -> Result<EndShiftReport, SignInError> {
     let mut report = EndShiftReport::default();
     let now = epoch(deps.clock.now());
-    let domains: Vec<(String, DomainForm)> = match catalog::read_cache(&catalog::cache_path(&deps.dirs.state)) {
-        CacheRead::Loaded(c) => c.entries.into_iter().map(|e| (e.instance_id, e.domain)).collect(),
-        _ => Vec::new(),
-    };
+    let domains: Vec<(String, DomainForm)> =
+        match catalog::read_cache(&catalog::cache_path(&deps.dirs.state)) {
+            CacheRead::Loaded(c) => c
+                .entries
+                .into_iter()
+                .map(|e| (e.instance_id, e.domain))
+                .collect(),
+            _ => Vec::new(),
+        };
     let policy = UrlPolicy::new(endpoints);
     let launched = launches::load(&deps.dirs.state);
     for l in open_sessions(&launched, now) {
         let name = l.alias.clone().unwrap_or_else(|| l.instance_id.clone());
-        let domain = domains.iter().find(|(id, _)| *id == l.instance_id).map(|(_, d)| *d).unwrap_or_default();
-        let Some(url) = l.alias.as_deref().and_then(|a| connect_logout_url(a, domain)) else {
+        let domain = domains
+            .iter()
+            .find(|(id, _)| *id == l.instance_id)
+            .map(|(_, d)| *d)
+            .unwrap_or_default();
+        let Some(url) = l
+            .alias
+            .as_deref()
+            .and_then(|a| connect_logout_url(a, domain))
+        else {
             report.not_logged_out.push(name);
             continue;
         };
@@ -95,21 +111,45 @@ mod tests {
     use super::*;
 
     fn launch(id: &str, at: u64) -> Launch {
-        Launch { instance_id: id.into(), alias: Some(id.into()), region: "us-east-1".into(), destination: "ccp".into(), launched_at: at }
+        Launch {
+            instance_id: id.into(),
+            alias: Some(id.into()),
+            region: "us-east-1".into(),
+            destination: "ccp".into(),
+            launched_at: at,
+        }
     }
 
     #[test]
     fn only_this_shifts_latest_launches() {
         let twelve = CONNECT_SESSION.as_secs();
-        let all = vec![launch("a", 0), launch("a", 100), launch("b", 50), launch("old", 0)];
+        let all = vec![
+            launch("a", 0),
+            launch("a", 100),
+            launch("b", 50),
+            launch("old", 0),
+        ];
         let now = twelve + 10;
-        let open: Vec<(&str, u64)> = open_sessions(&all, now).iter().map(|l| (l.instance_id.as_str(), l.launched_at)).collect();
+        let open: Vec<(&str, u64)> = open_sessions(&all, now)
+            .iter()
+            .map(|l| (l.instance_id.as_str(), l.launched_at))
+            .collect();
         assert_eq!(open, [("a", 100), ("b", 50)]);
     }
 
     #[test]
     fn logout_urls() {
-        assert_eq!(connect_logout_url("acme", DomainForm::New).unwrap().as_str(), "https://acme.my.connect.aws/logout");
-        assert_eq!(connect_logout_url("acme", DomainForm::Legacy).unwrap().as_str(), "https://acme.awsapps.com/connect/logout");
+        assert_eq!(
+            connect_logout_url("acme", DomainForm::New)
+                .unwrap()
+                .as_str(),
+            "https://acme.my.connect.aws/logout"
+        );
+        assert_eq!(
+            connect_logout_url("acme", DomainForm::Legacy)
+                .unwrap()
+                .as_str(),
+            "https://acme.awsapps.com/connect/logout"
+        );
     }
 }

@@ -5,6 +5,14 @@
 //! are reused from the keychain while they have [`ROLE_CREDENTIALS_MARGIN`] left and are never
 //! written anywhere else; the console login URL (which carries a sign-in token) stays a [`Secret`]
 //! until it is opened, or printed because the user asked with `--print`.
+//!
+//! The settings' part is decided by plain functions: [`LaunchRequest::for_entry`] (the
+//! instance's table, approved origins, `new_domain`, the VDI platform), [`destination_for`]
+//! (`--destination`, else the instance's `destination`, else the pinned default, else
+//! `default_destination`, else `ccp`) and [`browser_for`] (`$BROWSER`, else `--browser`, else the
+//! instance's `browser`, else the `browser` setting, else the system default). A VDI platform goes
+//! only on a page of the instance; for the admin home or an external origin it is left out with a
+//! note.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
@@ -12,7 +20,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::browser::SystemBrowser;
 use crate::catalog::{CatalogEntry, LaunchMethod, PinnedVia};
+use crate::config::{Key, Resolved, Settings, Source};
 use crate::connect::{ConnectClient, ConnectError, DomainForm};
 use crate::console_federation::{ConsoleFederation, ConsoleFederationError, LoginRequest};
 use crate::deps::Deps;
@@ -20,7 +30,7 @@ use crate::endpoints::Endpoints;
 use crate::keychain::{EntryKey, KeychainError};
 use crate::portal::{PortalClient, PortalError, RoleCredentials};
 use crate::region::Region;
-use crate::relay_state::{federate_url, Destination, FederateTarget, RelayStateError};
+use crate::relay_state::{federate_url, Destination, FederateTarget, RelayStateError, VdiPlatform};
 use crate::secret::Secret;
 use crate::start_url::StartUrl;
 use crate::url_policy::{UrlPolicy, UrlRefused};
@@ -28,7 +38,7 @@ use crate::url_policy::{UrlPolicy, UrlRefused};
 /// Role credentials are reused while they have at least this long left.
 pub const ROLE_CREDENTIALS_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// The destination when neither the user nor IT chose one.
-pub const DEFAULT_DESTINATION: &str = "ccp";
+pub use crate::config::DEFAULT_DESTINATION;
 
 /// What a path segment leaves unescaped: letters, digits and `-._~`.
 const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -44,10 +54,10 @@ pub enum Via {
     PermissionSet,
 }
 
-/// What the user asked for.
+/// What the user asked for, and what the settings say about the instance.
 #[derive(Debug, Clone, Default)]
 pub struct LaunchRequest {
-    /// A destination in its configuration form (`ccp`, `agent-workspace`, `/path`, an origin).
+    /// `--destination`, in its configuration form (`ccp`, `agent-workspace`, `/path`, an origin).
     pub destination: Option<String>,
     /// Force one way of launching.
     pub via: Option<Via>,
@@ -55,6 +65,79 @@ pub struct LaunchRequest {
     pub approved_origins: Vec<String>,
     /// Sign out of the previous console session first (switching instances).
     pub switch_console_session: bool,
+    /// The instance's own `destination` setting.
+    pub instance_destination: Option<String>,
+    /// The `default_destination` setting; `None` is [`DEFAULT_DESTINATION`].
+    pub default_destination: Option<String>,
+    /// The VDI platform for permission-set launches.
+    pub vdi_platform: Option<VdiPlatform>,
+    /// `new_domain=true` always or never; `None` asks for it when the instance is known to be on
+    /// the `my.connect.aws` domain.
+    pub new_domain: Option<bool>,
+}
+
+impl LaunchRequest {
+    /// What the settings ask for when opening `entry`; the caller adds what was typed
+    /// (`destination`, `via`, `switch_console_session`).
+    pub fn for_entry(settings: &Settings, entry: &CatalogEntry) -> LaunchRequest {
+        let instance = settings.instance(&entry.instance_id, entry.alias.as_deref());
+        LaunchRequest {
+            destination: None,
+            via: None,
+            approved_origins: settings.approved_origins.clone(),
+            switch_console_session: false,
+            instance_destination: instance.destination,
+            default_destination: Some(settings.default_destination.clone()),
+            vdi_platform: settings.vdi_platform,
+            new_domain: settings.new_domain,
+        }
+    }
+
+    /// Whether the user or the instance's settings name a page (a SAML application cannot open
+    /// one of its own choosing, so a permission set is preferred when there is one).
+    fn names_a_page(&self) -> bool {
+        self.destination.is_some() || self.instance_destination.is_some()
+    }
+}
+
+/// The destination of a permission-set launch, in configuration form: `--destination`, else the
+/// instance's `destination`, else the pinned default, else `default_destination`, else
+/// [`DEFAULT_DESTINATION`].
+pub fn destination_for(request: &LaunchRequest, pinned_default: Option<&str>) -> String {
+    request
+        .destination
+        .as_deref()
+        .or(request.instance_destination.as_deref())
+        .or(pinned_default)
+        .or(request.default_destination.as_deref())
+        .unwrap_or(DEFAULT_DESTINATION)
+        .trim()
+        .to_owned()
+}
+
+/// The browser to open `entry` in: `$BROWSER` (`env_browser`), else `--browser`, else the
+/// instance's `browser`, else the `browser` setting, else the system default.
+pub fn browser_for(
+    resolved: &Resolved,
+    entry: &CatalogEntry,
+    env_browser: Option<&str>,
+) -> SystemBrowser {
+    let settings = &resolved.settings;
+    let from_flag = matches!(resolved.source(Key::Browser), Source::Flag(_));
+    let configured = if from_flag {
+        settings.browser.clone()
+    } else {
+        settings
+            .instance(&entry.instance_id, entry.alias.as_deref())
+            .browser
+            .or_else(|| settings.browser.clone())
+    };
+    SystemBrowser {
+        env_browser: env_browser
+            .filter(|b| !b.trim().is_empty())
+            .map(str::to_owned),
+        configured,
+    }
 }
 
 /// A launch ready to open.
@@ -176,7 +259,7 @@ pub fn choose_method<'a>(
     let ps = methods
         .iter()
         .find(|m| matches!(m, LaunchMethod::PermissionSet { .. }));
-    match (saml, ps, request.destination.is_some()) {
+    match (saml, ps, request.names_a_page()) {
         (Some(_), Some(p), true) => Ok((p, Via::PermissionSet)),
         (Some(s), _, _) => Ok((s, Via::SamlApplication)),
         (None, Some(p), _) => Ok((p, Via::PermissionSet)),
@@ -319,11 +402,21 @@ pub async fn prepare(
             name,
             relay_state,
         } => {
-            if request.destination.is_some() {
+            let asked = if request.destination.is_some() {
+                Some("--destination was")
+            } else if request.instance_destination.is_some() {
+                Some("its `destination` setting was")
+            } else {
+                None
+            };
+            if let Some(asked) = asked {
                 notes.push(format!(
-                    "{} opens through its SAML application, which decides the page itself; --destination was not used",
+                    "{} opens through its SAML application, which decides the page itself; {asked} not used",
                     entry_name(entry)
                 ));
+            }
+            if request.switch_console_session {
+                notes.push(SAML_SWITCH_NOTE.to_owned());
             }
             let destination = crate::relay_state::parse_federate_url(relay_state)
                 .map(|t| t.destination.to_string())
@@ -344,6 +437,9 @@ pub async fn prepare(
                 },
             ..
         } => {
+            if request.switch_console_session {
+                notes.push(SAML_SWITCH_NOTE.to_owned());
+            }
             // Without its name, the portal's deep link still works with the id in both places.
             let name = name.as_deref().unwrap_or(app_instance_id);
             let real = policy.check(&saml_deep_link(start_url, name, app_instance_id))?;
@@ -369,18 +465,24 @@ pub async fn prepare(
         } => {
             let region = Region::parse(&entry.region)
                 .map_err(|_| LaunchError::Region(entry.region.clone()))?;
-            let wanted = request
-                .destination
-                .clone()
-                .or(pinned_destination)
-                .unwrap_or_else(|| DEFAULT_DESTINATION.to_owned());
+            let wanted = destination_for(request, pinned_destination.as_deref());
             let destination = Destination::parse(&wanted, &request.approved_origins)?;
+            let vdi_platform = request
+                .vdi_platform
+                .filter(|_| destination.is_instance_page());
+            if let (Some(platform), None) = (request.vdi_platform, vdi_platform) {
+                notes.push(format!(
+                    "the VDI platform {platform} applies only to pages of the instance, so it was left out for {destination}"
+                ));
+            }
             let target = FederateTarget {
                 region,
                 instance_id: entry.instance_id.clone(),
                 destination: destination.clone(),
-                new_domain: entry.domain == DomainForm::New,
-                vdi_platform: None,
+                new_domain: request
+                    .new_domain
+                    .unwrap_or(entry.domain == DomainForm::New),
+                vdi_platform,
             };
             let federate = federate_url(&target)?;
             let portal = PortalClient::new(deps.http.clone(), endpoints.portal().clone());
@@ -427,6 +529,9 @@ pub async fn prepare(
         }
     }
 }
+
+/// Said when `--switch` meets a SAML application launch.
+const SAML_SWITCH_NOTE: &str = "--switch was not needed: a SAML application starts a console session of its own, which replaces the earlier one";
 
 /// Opens a prepared launch in the browser and records it for the session clocks.
 pub fn open(
@@ -542,6 +647,139 @@ mod tests {
             choose_method(&entry(vec![]), &LaunchRequest::default()),
             Err(LaunchError::NoMethod(_))
         ));
+    }
+
+    fn resolved(policy: &str, user: &str, flags: crate::config::Flags) -> Resolved {
+        let file = |path: &str, text: &str| {
+            Some(crate::config::SourceFile {
+                path: path.into(),
+                text: text.to_owned(),
+            })
+        };
+        crate::config::resolve(&crate::config::Layers {
+            policy: file("/etc/connect-launcher/policy.toml", policy),
+            user: file("/home/a/.config/connect-launcher/settings.toml", user),
+            flags,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_destination_is_chosen_by_precedence() {
+        let mut request = LaunchRequest::default();
+        assert_eq!(destination_for(&request, None), "ccp");
+        request.default_destination = Some("ccp-chat".into());
+        assert_eq!(destination_for(&request, None), "ccp-chat");
+        assert_eq!(
+            destination_for(&request, Some("admin")),
+            "admin",
+            "IT's pinned default beats default_destination"
+        );
+        request.instance_destination = Some("/ccp-v2/softphone".into());
+        assert_eq!(
+            destination_for(&request, Some("admin")),
+            "/ccp-v2/softphone",
+            "the instance's own destination beats the pinned default"
+        );
+        request.destination = Some("agent-workspace".into());
+        assert_eq!(
+            destination_for(&request, Some("admin")),
+            "agent-workspace",
+            "--destination beats everything"
+        );
+    }
+
+    #[test]
+    fn a_request_carries_the_instance_settings() {
+        let r = resolved(
+            "vdi_platform = \"OMNISSA\"\napproved_origins = [\"https://crm.example.com\"]\nnew_domain = true\ndefault_destination = \"ccp-chat\"\n",
+            "[instances.acme]\ndestination = \"agent-workspace\"\n",
+            Default::default(),
+        );
+        let request = LaunchRequest::for_entry(&r.settings, &entry(vec![ps()]));
+        assert_eq!(request.vdi_platform, Some(VdiPlatform::Omnissa));
+        assert_eq!(request.approved_origins, ["https://crm.example.com"]);
+        assert_eq!(request.new_domain, Some(true));
+        assert_eq!(request.default_destination.as_deref(), Some("ccp-chat"));
+        assert_eq!(
+            request.instance_destination.as_deref(),
+            Some("agent-workspace")
+        );
+        assert_eq!(request.destination, None);
+        assert!(!request.switch_console_session);
+        // An instance's own destination asks for a page, so a permission set is preferred.
+        assert_eq!(
+            choose_method(&entry(vec![saml(), ps()]), &request)
+                .unwrap()
+                .1,
+            Via::PermissionSet
+        );
+        let other = CatalogEntry {
+            alias: Some("other".into()),
+            instance_id: "other-id".into(),
+            ..entry(vec![ps()])
+        };
+        assert_eq!(
+            LaunchRequest::for_entry(&r.settings, &other).instance_destination,
+            None
+        );
+    }
+
+    #[test]
+    fn the_browser_is_chosen_by_precedence() {
+        let acme = entry(vec![ps()]);
+        let other = CatalogEntry {
+            alias: Some("other".into()),
+            instance_id: "other-id".into(),
+            ..entry(vec![ps()])
+        };
+        let user = "browser = \"firefox\"\n[instances.acme]\nbrowser = 'google-chrome --profile-directory=\"Profile 2\"'\n";
+        let r = resolved("", user, Default::default());
+        let chosen = |r: &Resolved, e: &CatalogEntry, env: Option<&str>| {
+            let b = browser_for(r, e, env);
+            (b.env_browser, b.configured)
+        };
+        assert_eq!(
+            chosen(&r, &acme, None),
+            (
+                None,
+                Some("google-chrome --profile-directory=\"Profile 2\"".into())
+            ),
+            "the instance's browser beats the browser setting"
+        );
+        assert_eq!(chosen(&r, &other, None), (None, Some("firefox".into())));
+        assert_eq!(
+            chosen(&r, &acme, Some("lynx")),
+            (
+                Some("lynx".into()),
+                Some("google-chrome --profile-directory=\"Profile 2\"".into())
+            ),
+            "$BROWSER is tried first"
+        );
+        assert_eq!(
+            SystemBrowser {
+                env_browser: Some("lynx".into()),
+                configured: Some("firefox".into())
+            }
+            .candidates(),
+            ["lynx"]
+        );
+        let flagged = resolved(
+            "",
+            user,
+            crate::config::Flags {
+                browser: Some("chromium --incognito".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            chosen(&flagged, &acme, Some(" ")),
+            (None, Some("chromium --incognito".into())),
+            "--browser beats the instance's browser; an empty $BROWSER is unset"
+        );
+        let none = resolved("", "", Default::default());
+        assert_eq!(chosen(&none, &acme, None), (None, None));
     }
 
     #[test]

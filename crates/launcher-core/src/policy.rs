@@ -2,8 +2,9 @@
 //! on each platform.
 //!
 //! Promises: the policy has the same keys as the user's settings plus `locked = [...]`, a list of
-//! key names the user's file, the environment and flags may not change; every name in `locked` is
-//! checked. The lock itself is enforced by [`crate::config::resolve`].
+//! key names the user's file, the environment and flags may not change, and the fields that pin an
+//! instance in its `[instances.<instance id>]` table; every name in `locked` is checked. The lock
+//! itself is enforced by [`crate::config::resolve`].
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -390,6 +390,14 @@ impl Browser {
             .join("; ")
     }
 
+    /// The value of the cookie `name` the browser holds, if it holds one.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, v, _)| v.clone())
+    }
+
     /// Opens `url` and follows redirects to the page it lands on.
     pub async fn open(&mut self, http: &Http, url: &Url) -> Landed {
         let mut url = url.clone();
