@@ -25,6 +25,9 @@ pub enum Command {
     List(List),
     /// Open an Amazon Connect instance in your browser.
     Open(Open),
+    /// Work with the managed policy file (for IT).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Check this computer: settings, keychain, session clocks, clock skew, network, browser.
     Doctor(Doctor),
 }
@@ -115,4 +118,14 @@ pub struct Logout {
     /// forget everything this user left here (registration, instance list, launch history).
     #[arg(long)]
     pub everywhere: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check a policy file before deploying it: exits non-zero and names the line and column of
+    /// the problem when it is not valid.
+    Check {
+        /// The policy file.
+        file: std::path::PathBuf,
+    },
 }

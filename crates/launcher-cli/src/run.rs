@@ -11,7 +11,7 @@ use launcher_core::session::{epoch, Facts, Sessions};
 use launcher_core::signin::{self, Flow, SignInOptions, SignInUi};
 use launcher_core::start_url::StartUrl;
 
-use crate::cli::{Cli, Command, List, Login, Logout, Open, Status, ViaArg};
+use crate::cli::{Cli, Command, List, Login, Logout, Open, PolicyCommand, Status, ViaArg};
 
 /// The environment variable that sets the log filter (e.g. `debug`, `launcher_core=trace`).
 pub const LOG_ENV: &str = "CONNECT_LAUNCHER_LOG";
@@ -82,6 +82,7 @@ pub async fn run(cli: Cli, deps: Deps) -> Result<()> {
         Command::Logout(args) => logout(&deps, args).await,
         Command::List(args) => list(&deps, args).await,
         Command::Open(args) => open(&deps, args).await,
+        Command::Policy(PolicyCommand::Check { file }) => policy_check(&file),
         Command::Doctor(args) => crate::doctor::doctor(&deps, args).await,
     }
 }
@@ -596,5 +597,17 @@ async fn open(deps: &Deps, args: Open) -> Result<()> {
             prepared.destination
         );
     }
+    Ok(())
+}
+
+fn policy_check(path: &std::path::Path) -> Result<()> {
+    let file = launcher_core::config::SourceFile::read(path)?.with_context(|| {
+        format!(
+            "there is no file at {}; give the path of the policy to check",
+            path.display()
+        )
+    })?;
+    launcher_core::policy::check(&file)?;
+    println!("{} is a valid Connect Launcher policy.", path.display());
     Ok(())
 }

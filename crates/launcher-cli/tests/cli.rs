@@ -334,3 +334,25 @@ fn chromium_clicks_allow() {
         "{v}"
     );
 }
+
+#[test]
+fn policy_check_names_the_line_and_column() {
+    let w = World::new(Options::new(Org::demo()));
+    let good = w.tmp.path().join("good.toml");
+    std::fs::write(&good, "start_url = \"https://d-9067c2d5a1.awsapps.com/start\"\nregion = \"us-east-1\"\nlocked = [\"start_url\", \"region\"]\n").unwrap();
+    let out = w.run(&["policy", "check", good.to_str().unwrap()]);
+    ok(&out);
+    assert!(text(&out.stdout).contains("is a valid Connect Launcher policy"));
+    let bad = w.tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "start_url = \"https://d-9067c2d5a1.awsapps.com/start\"\nregoin = \"us-east-1\"\n",
+    )
+    .unwrap();
+    let out = w.run(&["policy", "check", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let e = text(&out.stderr);
+    assert!(e.contains("regoin") && e.contains("line 2"), "{e}");
+    let out = w.run(&["policy", "check", "/nonexistent/policy.toml"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("there is no file"));
+}

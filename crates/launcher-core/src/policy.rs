@@ -91,6 +91,12 @@ pub(crate) struct Policy {
     pub(crate) locked: BTreeSet<Key>,
 }
 
+/// Checks a managed policy file as the launcher would read it: the first problem, with its line
+/// and column, is the error.
+pub fn check(file: &SourceFile) -> Result<(), ConfigError> {
+    Policy::parse(file, false).map(|_| ())
+}
+
 impl Policy {
     pub(crate) fn parse(file: &SourceFile, allow_loopback: bool) -> Result<Self, ConfigError> {
         let parsed = config::parse_file(
