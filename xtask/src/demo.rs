@@ -1,5 +1,6 @@
-//! `cargo xtask demo`: builds the emulator, starts its demo organisation (sign-ins wait for
-//! approval, as in real life) and explains how to point the AWS CLI, botocore or connect-launcher
+//! `cargo xtask demo`: builds the emulator and the desktop app, starts the emulator's demo
+//! organisation (sign-ins wait for approval, as in real life), opens the desktop app pointed at it
+//! (when there is a display), and explains how to point the AWS CLI, botocore or connect-launcher
 //! at it.
 //!
 //! Promises: prints the emulator's JSON announcement verbatim, then the start URL, region, users
@@ -31,6 +32,10 @@ pub fn demo(ws: &Workspace) -> Result<ExitCode> {
     if !shell::run(&mut build)? {
         bail!("building aws-emulator failed");
     }
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
+    let desktop_built = has_display && build_desktop(ws)?;
 
     let bin = ws.emulator_bin();
     let mut child = Command::new(&bin)
@@ -55,6 +60,15 @@ pub fn demo(ws: &Workspace) -> Result<ExitCode> {
     print!("{}", how_to(&announcement, &fixture));
     std::io::stdout().flush()?;
 
+    let _app = if desktop_built {
+        Some(start_desktop(ws, &announcement)?)
+    } else {
+        if !has_display {
+            println!("No display here, so the desktop app was not started; use `connect-launcher` with the exports above.");
+        }
+        None
+    };
+
     // Keep echoing whatever else the emulator prints; stdin stays open until we exit.
     let _stdin = child.stdin.take();
     for line in lines {
@@ -67,6 +81,87 @@ pub fn demo(ws: &Workspace) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Builds the window (ui/dist) and the desktop app; false (with a message) when it cannot.
+fn build_desktop(ws: &Workspace) -> Result<bool> {
+    let ui = ws.ui_dir();
+    if !ui.join("node_modules").exists() {
+        let mut ci = Command::new("npm");
+        ci.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&ui);
+        if !shell::run(&mut ci)? {
+            println!("npm ci failed in ui/; starting the emulator without the desktop app");
+            return Ok(false);
+        }
+    }
+    let mut npm = Command::new("npm");
+    npm.args(["run", "build"]).current_dir(&ui);
+    if !shell::run(&mut npm)? {
+        println!("building the window (npm run build in ui/) failed; starting the emulator without the desktop app");
+        return Ok(false);
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "--package", "connect-launcher-desktop"])
+        .current_dir(&ws.root)
+        .env("CARGO_TARGET_DIR", &ws.target_dir);
+    shell::run(&mut build)
+}
+
+/// Kills the desktop app when the demo ends.
+struct App(std::process::Child);
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the desktop app against the emulator, in a demo home of its own (settings, state and
+/// keychain entries apart from a real installation), with the start URL and region prefilled.
+fn start_desktop(ws: &Workspace, announcement: &Json) -> Result<App> {
+    let home = ws.target_dir.join("demo-home");
+    std::fs::create_dir_all(&home)?;
+    let field = |k: &str| {
+        announcement
+            .get(k)
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let policy = home.join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!("# Written by `cargo xtask demo`: the demo organisation's start URL and region.\nstart_url = \"{}\"\nregion = \"{}\"\n", field("start_url"), field("region")),
+    )?;
+    let bin = ws.target_dir.join("debug").join(if cfg!(windows) {
+        "connect-launcher-desktop.exe"
+    } else {
+        "connect-launcher-desktop"
+    });
+    let mut app = Command::new(&bin);
+    app.env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("CONNECT_LAUNCHER_POLICY_FILE", &policy)
+        .env("CONNECT_LAUNCHER_KEYCHAIN_SERVICE", "connect-launcher-demo");
+    for (k, v) in announcement
+        .get("env")
+        .map(Json::members)
+        .unwrap_or_default()
+    {
+        app.env(k, v.as_str().unwrap_or_default());
+    }
+    let child = app
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    println!(
+        "The desktop app is open, pointed at the demo organisation (its settings live in {}).",
+        home.display()
+    );
+    Ok(App(child))
 }
 
 /// The friendly explanation printed under the announcement.

@@ -1,5 +1,6 @@
 //! Installs what the tests need on a fresh Debian/Ubuntu machine: the Debian packages of the desktop
-//! stack, the botocore suite's Python venv, and the front end's npm packages once `ui/` exists.
+//! stack, tauri-driver (the desktop app's WebDriver bridge), the botocore suite's Python venv, and
+//! the front end's npm packages once `ui/` exists.
 //!
 //! Promises: every step is skipped when what it installs is already there (so a warm run costs a
 //! `dpkg-query` and two file reads); `apt-get update` runs only when a package is missing; apt runs
@@ -53,6 +54,7 @@ const VENV_STAMP: &str = "xtask-requirements.txt";
 pub fn all(ws: &Workspace) -> Result<()> {
     debian_packages()?;
     rust_components()?;
+    tauri_driver()?;
     python_venv(ws)?;
     npm_packages(ws)?;
     Ok(())
@@ -146,6 +148,43 @@ fn rust_components() -> Result<()> {
     Ok(())
 }
 
+/// The tauri-driver the desktop end-to-end test drives the app through. Pinned: the registry's
+/// newest is a 3.0 alpha (desktop-toolchain.md §3).
+pub const TAURI_DRIVER_VERSION: &str = "2.1.0";
+
+/// `cargo install tauri-driver` at [`TAURI_DRIVER_VERSION`], unless that version is on PATH.
+fn tauri_driver() -> Result<()> {
+    let installed = Command::new("cargo")
+        .args(["install", "--list"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let on_path = shell::succeeds(Command::new("tauri-driver").arg("--help"));
+    if on_path && has_tauri_driver(&installed) {
+        println!("tauri-driver: {TAURI_DRIVER_VERSION} present");
+        return Ok(());
+    }
+    let mut install = Command::new("cargo");
+    install.args([
+        "install",
+        "tauri-driver",
+        "--version",
+        TAURI_DRIVER_VERSION,
+        "--locked",
+    ]);
+    if !shell::run(&mut install)? {
+        bail!("cargo install tauri-driver --version {TAURI_DRIVER_VERSION} failed");
+    }
+    Ok(())
+}
+
+/// Whether `cargo install --list` shows tauri-driver at [`TAURI_DRIVER_VERSION`].
+fn has_tauri_driver(listing: &str) -> bool {
+    listing
+        .lines()
+        .any(|l| l.starts_with(&format!("tauri-driver v{TAURI_DRIVER_VERSION}:")))
+}
+
 /// The botocore suite's venv, created and filled from tests/botocore/requirements.txt.
 pub fn python_venv(ws: &Workspace) -> Result<()> {
     let requirements_path = ws.botocore_suite().join("requirements.txt");
@@ -230,6 +269,17 @@ mod tests {
             missing_from_listing(&["xvfb", "libssl-dev", "dunst", "keyutils"], listing),
             vec!["dunst".to_owned(), "keyutils".to_owned()]
         );
+    }
+
+    #[test]
+    fn finds_the_pinned_tauri_driver() {
+        let listing =
+            "aws-emulator v0.1.0 (/w):\n    aws-emulator\ntauri-driver v2.1.0:\n    tauri-driver\n";
+        assert!(has_tauri_driver(listing));
+        assert!(!has_tauri_driver(
+            "tauri-driver v3.0.0-alpha.1:\n    tauri-driver\n"
+        ));
+        assert!(!has_tauri_driver(""));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `cargo xtask test`: install, fmt check, clippy, build, then the desktop session (every Rust test
-//! and the botocore suite under Xvfb, a private D-Bus session and an unlocked gnome-keyring).
+//! `cargo xtask test`: install, the window's build (`npm run build` in ui/), fmt check, clippy,
+//! build, then the desktop session (every Rust test and the botocore suite under Xvfb, a private
+//! D-Bus session and an unlocked gnome-keyring).
 //!
 //! Promises: every stage runs even when an earlier one failed, except the session, which needs a
 //! build; the output ends with a summary whose last line is `N passed, N failed` (tests passed, and
@@ -95,6 +96,26 @@ pub fn test(ws: &Workspace, options: &Options) -> Result<ExitCode> {
             Outcome::Skipped("--no-install"),
             Duration::ZERO,
         ));
+    }
+
+    // The window (ui/dist), which the desktop app embeds when it compiles: before clippy and the
+    // build, whose src-tauri build script stops without it.
+    if ws.ui_dir().join("package.json").exists() {
+        let npm = |args: &[&str]| {
+            let mut c = Command::new("npm");
+            c.args(args).current_dir(ws.ui_dir());
+            c
+        };
+        results.push(step("ui", &mut npm(&["run", "build"]))?);
+        // The window's own checks: types, logic (Vitest), and the built window in Debian's
+        // Chromium with the shell mocked (views, keyboard, axe-core, CSP).
+        results.push(step("ui-check", &mut npm(&["run", "check"]))?);
+        results.push(step("ui-unit", &mut npm(&["test"]))?);
+        let mut browser = Command::new("node");
+        browser
+            .arg("tests/browser/run.mjs")
+            .current_dir(ws.ui_dir());
+        results.push(step("ui-browser", &mut browser)?);
     }
 
     if options.lint {

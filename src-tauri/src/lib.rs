@@ -1,0 +1,114 @@
+//! Connect Launcher's desktop shell: a thin Tauri 2 layer over launcher-core. It builds the state
+//! once at start-up, answers the window's commands (`ui/IPC.md`), keeps a tray icon, and watches
+//! the session clocks to warn with desktop notifications.
+//!
+//! Promises: launcher-core knows nothing of Tauri; the window never reaches AWS, the network, the
+//! file system or a browser itself (its capability grants only the app's commands and events); the
+//! window's content is the embedded `ui/dist` under a strict CSP, never remote; one copy of the app
+//! runs at a time (a second start shows the first's window); closing the window hides it, so the
+//! clocks keep watching, and "Quit" in the tray ends the app.
+
+pub mod commands;
+pub mod ipc;
+pub mod notifications;
+pub mod shell;
+pub mod tray;
+pub mod watch;
+
+use launcher_core::deps::Deps;
+use tauri::{AppHandle, Manager, WindowEvent};
+
+/// The main window's label (the capability names it).
+pub const MAIN_WINDOW: &str = "main";
+/// The log filter variable (as the CLI's).
+pub const LOG_ENV: &str = "CONNECT_LAUNCHER_LOG";
+
+/// Shows, unminimises and focuses the main window.
+pub fn show_main_window(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+}
+
+fn init_logging(level: Option<&str>) {
+    let filter = std::env::var(LOG_ENV)
+        .ok()
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| level.unwrap_or("warn").to_owned());
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs the app until "Quit".
+pub fn run() {
+    let deps = match Deps::production() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("connect-launcher-desktop: {e}");
+            std::process::exit(1);
+        }
+    };
+    let level = deps
+        .settings(Default::default())
+        .ok()
+        .map(|r| r.settings.log_level.as_str());
+    init_logging(level);
+    let app = tauri::Builder::default()
+        // First, so that a second copy hands over before it builds anything.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main_window(app)
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .setup(move |app| {
+            let shell = shell::Shell::new(deps);
+            let entries = match shell.facts() {
+                Ok(Some(_)) => shell.cached_entries(),
+                _ => Vec::new(),
+            };
+            app.manage(shell);
+            if let Err(e) = tray::create(app.handle(), &entries) {
+                // A desktop without a tray still has the window and the notifications.
+                tracing::warn!(error = %e, "cannot create the tray icon");
+            }
+            watch::spawn(app.handle().clone());
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() == MAIN_WINDOW {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_state,
+            commands::sign_in,
+            commands::cancel_sign_in,
+            commands::sign_out,
+            commands::catalog,
+            commands::launch,
+            commands::relaunch,
+            commands::clocks,
+            commands::set_favourite,
+            commands::preferences,
+            commands::set_preferences,
+        ])
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => {
+            eprintln!("connect-launcher-desktop: cannot start: {e}");
+            std::process::exit(1);
+        }
+    }
+}
