@@ -159,6 +159,26 @@ async fn list_account_roles(
     .await
 }
 
+/// The caller, and the account role the query names, which must be assigned to them: else the
+/// real, unmodelled 403 `ForbiddenException` ("No access").
+fn assigned_role<'a>(
+    s: &Shared,
+    headers: &HeaderMap,
+    q: &'a HashMap<String, String>,
+) -> Result<(String, &'a str, &'a str), ApiError> {
+    let (user, _) = caller(s, headers)?;
+    let account = param(q, "account_id")?;
+    let role = param(q, "role_name")?;
+    if !s.org.is_assigned(&user, account, role) {
+        return Err(ApiError::portal(
+            StatusCode::FORBIDDEN,
+            "ForbiddenException",
+            "No access",
+        ));
+    }
+    Ok((user, account, role))
+}
+
 async fn get_role_credentials(
     State(s): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -169,16 +189,7 @@ async fn get_role_credentials(
         Service::Portal,
         "GetRoleCredentials",
         || async move {
-            let (user, _) = caller(&s, &headers)?;
-            let account = param(&q, "account_id")?;
-            let role = param(&q, "role_name")?;
-            if !s.org.is_assigned(&user, account, role) {
-                return Err(ApiError::portal(
-                    StatusCode::FORBIDDEN,
-                    "ForbiddenException",
-                    "No access",
-                ));
-            }
+            let (user, account, role) = assigned_role(&s, &headers, &q)?;
             let (akid, c) = s.issue_role_credentials(&user, account, role);
             Ok(Json(json!({"roleCredentials": {
                 "accessKeyId": akid,
@@ -397,16 +408,7 @@ async fn console_federation(
         Service::Portal,
         "GetConsoleFederation",
         || async move {
-            let (user, _) = caller(&s, &headers)?;
-            let account = param(&q, "account_id")?;
-            let role = param(&q, "role_name")?;
-            if !s.org.is_assigned(&user, account, role) {
-                return Err(ApiError::portal(
-                    StatusCode::FORBIDDEN,
-                    "ForbiddenException",
-                    "No access",
-                ));
-            }
+            let (user, account, role) = assigned_role(&s, &headers, &q)?;
             let (akid, _) = s.issue_role_credentials(&user, account, role);
             let token = crate::ids::random_b64(96);
             s.state.lock().unwrap().signin_tokens.insert(
