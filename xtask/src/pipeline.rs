@@ -103,7 +103,8 @@ pub fn test(ws: &Workspace, options: &Options) -> Result<ExitCode> {
     if ws.ui_dir().join("package.json").exists() {
         let npm = |args: &[&str]| {
             let mut c = Command::new("npm");
-            c.args(args).current_dir(ws.ui_dir());
+            // Plain text in logs: Vite and Vitest colour their output even into a pipe.
+            c.args(args).current_dir(ws.ui_dir()).env("NO_COLOR", "1");
             c
         };
         results.push(step("ui", &mut npm(&["run", "build"]))?);
