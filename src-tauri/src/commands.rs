@@ -57,6 +57,7 @@ pub fn app_state(shell: State<'_, Shell>) -> IpcResult<AppState> {
     let facts = shell.facts()?;
     Ok(AppState {
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        now: shell.now(),
         settings: SettingsView::new(shell.resolved()?, facts.as_ref()),
         session: facts.map(|f| Session::new(&f, shell.portal_session_hours())),
     })
@@ -95,7 +96,7 @@ pub fn cancel_sign_in(shell: State<'_, Shell>) {
 pub async fn sign_out(app: AppHandle, shell: State<'_, Shell>, everywhere: bool) -> IpcResult<()> {
     shell.sign_out(everywhere).await?;
     session_changed(&app, &shell, None);
-    crate::tray::set_instances(&app, &[]);
+    crate::tray::set_instances(&app, &[], &Default::default());
     Ok(())
 }
 
@@ -107,7 +108,9 @@ pub async fn end_shift(app: &AppHandle) -> IpcResult<()> {
 /// The catalog as the window sees it now, with each entry's latest launch.
 fn catalog_view(shell: &Shell, read: CacheRead, refreshing: bool) -> Catalog {
     match read {
-        CacheRead::Loaded(c) => Catalog::new(&c, &shell.launches(), refreshing),
+        CacheRead::Loaded(c) => {
+            Catalog::new(&c, &shell.launches(), &shell.favourites(), refreshing)
+        }
         CacheRead::Missing => Catalog::empty(Vec::new(), refreshing),
         CacheRead::Ignored { warning } => Catalog::empty(vec![warning], refreshing),
     }
@@ -143,8 +146,9 @@ fn refresh_in_background(app: &AppHandle) {
         shell.done_refreshing();
         let view = match result {
             Ok(c) => {
-                crate::tray::set_instances(&app, &c.entries);
-                Catalog::new(&c, &shell.launches(), false)
+                let favourites = shell.favourites();
+                crate::tray::set_instances(&app, &c.entries, &favourites);
+                Catalog::new(&c, &shell.launches(), &favourites, false)
             }
             Err(e) => {
                 tracing::warn!(error = %e, "refreshing the catalog failed");
@@ -225,11 +229,17 @@ pub fn clocks(shell: State<'_, Shell>) -> IpcResult<Vec<Clock>> {
     Ok(Clock::list(&shell.deadlines()?))
 }
 
-/// Waits on launcher-core: favourites are not kept yet.
+/// Stars or unstars an instance; the tray lists favourites first.
 #[tauri::command]
-pub fn set_favourite(instance_id: String, favourite: bool) -> IpcResult<()> {
-    let _ = (instance_id, favourite);
-    Err(IpcError::not_yet("Keeping favourites"))
+pub fn set_favourite(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    instance_id: String,
+    favourite: bool,
+) -> IpcResult<()> {
+    shell.set_favourite(&instance_id, favourite)?;
+    crate::tray::set_instances(&app, &shell.cached_entries(), &shell.favourites());
+    Ok(())
 }
 
 /// The preferences as the settings and the system have them now.

@@ -7,7 +7,7 @@
 //! the core's error enums by kind, never by message text; no message carries a secret, because the
 //! core's errors never hold one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use launcher_core::catalog::{Catalog as CoreCatalog, CatalogEntry, LaunchMethod};
 use launcher_core::clocks::{Deadline, DeadlineKind};
@@ -318,6 +318,8 @@ pub type IpcResult<T> = Result<T, IpcError>;
 #[serde(rename_all = "camelCase")]
 pub struct AppState {
     pub version: String,
+    /// The shell's clock (epoch seconds), so the window's countdowns agree with the warnings.
+    pub now: u64,
     pub settings: SettingsView,
     pub session: Option<Session>,
 }
@@ -409,13 +411,18 @@ impl Catalog {
         }
     }
 
-    /// The core's catalog, with each entry's latest launch.
-    pub fn new(catalog: &CoreCatalog, launches: &[Launch], refreshing: bool) -> Catalog {
+    /// The core's catalog, with each entry's latest launch and whether it is a favourite.
+    pub fn new(
+        catalog: &CoreCatalog,
+        launches: &[Launch],
+        favourites: &BTreeSet<String>,
+        refreshing: bool,
+    ) -> Catalog {
         Catalog {
             entries: catalog
                 .entries
                 .iter()
-                .map(|e| Entry::new(e, launches))
+                .map(|e| Entry::new(e, launches, favourites))
                 .collect(),
             fetched_at: Some(epoch(catalog.fetched_at)),
             warnings: catalog.warnings.clone(),
@@ -429,6 +436,8 @@ impl Catalog {
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
     pub instance_id: String,
+    /// What the window calls it: the alias, else its SAML application's name, else the id.
+    pub name: String,
     pub alias: Option<String>,
     pub region: String,
     pub account_id: Option<String>,
@@ -436,17 +445,17 @@ pub struct Entry {
     pub account_name: Option<String>,
     pub methods: Vec<Method>,
     pub default_destination: Option<String>,
-    /// Waits on launcher-core: favourites are not kept yet.
     pub favourite: bool,
     pub last_launched_at: Option<u64>,
 }
 
 impl Entry {
-    pub fn new(entry: &CatalogEntry, launches: &[Launch]) -> Entry {
+    pub fn new(entry: &CatalogEntry, launches: &[Launch], favourites: &BTreeSet<String>) -> Entry {
         let mut methods: Vec<Method> = entry.launch_methods.iter().map(Method::of).collect();
         methods.dedup();
         Entry {
             instance_id: entry.instance_id.clone(),
+            name: launcher_core::launch::entry_name(entry),
             alias: entry.alias.clone(),
             region: entry.region.clone(),
             account_id: entry.account_id.clone(),
@@ -459,7 +468,7 @@ impl Entry {
                 } => default_destination.clone(),
                 _ => None,
             }),
-            favourite: false,
+            favourite: favourites.contains(&entry.instance_id),
             last_launched_at: launches
                 .iter()
                 .filter(|l| l.instance_id == entry.instance_id)
@@ -754,6 +763,72 @@ mod tests {
         assert_eq!(clocks[0]["renewsItself"], true);
         assert_eq!(clocks[1]["kind"], "portal-session");
         assert_eq!(clocks[1]["instanceId"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn an_entry_is_named_by_alias_else_its_saml_application_else_its_id() {
+        use launcher_core::catalog::PinnedVia;
+        use launcher_core::connect::DomainForm;
+        let saml_only = CatalogEntry {
+            instance_id: "11111111-2222-3333-4444-555555555555".into(),
+            alias: None,
+            region: "eu-west-2".into(),
+            account_id: None,
+            domain: DomainForm::New,
+            launch_methods: vec![LaunchMethod::SamlApplication {
+                app_instance_id: "ins-1".into(),
+                name: "Amazon Connect - claims".into(),
+                relay_state: String::new(),
+            }],
+            sources: Vec::new(),
+        };
+        let launches = [Launch {
+            instance_id: saml_only.instance_id.clone(),
+            alias: None,
+            region: "eu-west-2".into(),
+            destination: "ccp".into(),
+            launched_at: 1234,
+        }];
+        assert_eq!(
+            serde_json::to_value(Entry::new(&saml_only, &launches, &BTreeSet::new())).unwrap(),
+            serde_json::json!({
+                "instanceId": "11111111-2222-3333-4444-555555555555",
+                "name": "Amazon Connect - claims",
+                "alias": null,
+                "region": "eu-west-2",
+                "accountId": null,
+                "accountName": null,
+                "methods": ["saml"],
+                "defaultDestination": null,
+                "favourite": false,
+                "lastLaunchedAt": 1234
+            })
+        );
+        let aliased = CatalogEntry {
+            alias: Some("claims".into()),
+            ..saml_only.clone()
+        };
+        let aliased = Entry::new(
+            &aliased,
+            &[],
+            &BTreeSet::from([aliased.instance_id.clone()]),
+        );
+        assert_eq!(aliased.name, "claims");
+        assert!(aliased.favourite);
+        let pinned = CatalogEntry {
+            launch_methods: vec![LaunchMethod::Pinned {
+                via: PinnedVia::PermissionSet {
+                    account_id: "111122223333".into(),
+                    role_name: "ConnectAgent".into(),
+                },
+                default_destination: Some("ccp".into()),
+            }],
+            ..saml_only
+        };
+        let e = Entry::new(&pinned, &[], &BTreeSet::new());
+        assert_eq!(e.name, "11111111-2222-3333-4444-555555555555");
+        assert_eq!(e.methods, [Method::Pinned]);
+        assert_eq!(e.default_destination.as_deref(), Some("ccp"));
     }
 
     #[test]

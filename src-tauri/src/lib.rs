@@ -44,10 +44,41 @@ fn init_logging(level: Option<&str>) {
         .try_init();
 }
 
+/// A test hook, read only in debug builds: this many seconds are added to the app's clock, so the
+/// desktop end-to-end test can be hours into a shift (with the emulator's clock moved as far)
+/// without waiting. Release builds ignore it.
+pub const CLOCK_OFFSET_ENV: &str = "CONNECT_LAUNCHER_CLOCK_OFFSET_SECS";
+
+/// The clock moved by [`CLOCK_OFFSET_ENV`], in debug builds only.
+#[cfg(debug_assertions)]
+fn with_test_clock(mut deps: Deps) -> Deps {
+    let Some(raw) = deps.env.get(CLOCK_OFFSET_ENV).filter(|v| !v.is_empty()) else {
+        return deps;
+    };
+    match raw.trim().parse::<u64>() {
+        Ok(secs) => {
+            eprintln!("connect-launcher-desktop: test hook: the clock runs {secs} s ahead");
+            deps.clock = std::sync::Arc::new(launcher_core::clock::OffsetClock {
+                inner: deps.clock.clone(),
+                ahead: std::time::Duration::from_secs(secs),
+            });
+        }
+        Err(_) => eprintln!(
+            "connect-launcher-desktop: ignoring {CLOCK_OFFSET_ENV}={raw}: not a number of seconds"
+        ),
+    }
+    deps
+}
+
+#[cfg(not(debug_assertions))]
+fn with_test_clock(deps: Deps) -> Deps {
+    deps
+}
+
 /// Runs the app until "Quit".
 pub fn run() {
     let deps = match Deps::production() {
-        Ok(d) => d,
+        Ok(d) => with_test_clock(d),
         Err(e) => {
             eprintln!("connect-launcher-desktop: {e}");
             std::process::exit(1);
@@ -74,8 +105,9 @@ pub fn run() {
                 Ok(Some(_)) => shell.cached_entries(),
                 _ => Vec::new(),
             };
+            let favourites = shell.favourites();
             app.manage(shell);
-            if let Err(e) = tray::create(app.handle(), &entries) {
+            if let Err(e) = tray::create(app.handle(), &entries, &favourites) {
                 // A desktop without a tray still has the window and the notifications.
                 tracing::warn!(error = %e, "cannot create the tray icon");
             }

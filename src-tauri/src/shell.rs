@@ -8,6 +8,7 @@
 //! cancels the older; everything here calls launcher-core and decides nothing itself. Where a flow
 //! still needs several core calls in a row, the method says which launcher-core call it waits on.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -113,6 +114,20 @@ impl Shell {
 
     pub fn launches(&self) -> Vec<Launch> {
         launches::load(&self.deps.dirs.state)
+    }
+
+    /// The starred instance ids (a damaged file counts as none).
+    pub fn favourites(&self) -> BTreeSet<String> {
+        launcher_core::favourites::load(&self.deps.dirs.state)
+    }
+
+    /// Stars or unstars an instance.
+    pub fn set_favourite(&self, instance_id: &str, favourite: bool) -> IpcResult<()> {
+        Ok(launcher_core::favourites::set(
+            &self.deps.dirs.state,
+            instance_id,
+            favourite,
+        )?)
     }
 
     /// The cached catalog's entries (none when nothing usable is cached).
@@ -252,6 +267,21 @@ impl Shell {
     /// request) -> Launch`) that takes the token, prepares, opens and records; until then this
     /// strings the same core calls together as `connect-launcher open` does.
     pub async fn launch(&self, instance_id: &str, destination: Option<String>) -> IpcResult<u64> {
+        self.launch_with(instance_id, destination, false).await
+    }
+
+    /// Re-launches an instance with `launch::relaunch`: one URL that signs in again (the console's
+    /// sign-out in front of a fresh federation), recorded so the 12 h restart.
+    pub async fn relaunch(&self, instance_id: &str) -> IpcResult<u64> {
+        self.launch_with(instance_id, None, true).await
+    }
+
+    async fn launch_with(
+        &self,
+        instance_id: &str,
+        destination: Option<String>,
+        again: bool,
+    ) -> IpcResult<u64> {
         let facts = self.signed_in()?;
         let endpoints = self.session_endpoints(&facts)?;
         let entries = self.cached_entries();
@@ -279,23 +309,22 @@ impl Shell {
             destination,
             ..LaunchRequest::for_entry(&resolved.settings, entry)
         };
-        let prepared =
-            launch::prepare(&self.deps, &endpoints, &start_url, &token, entry, &request).await?;
-        for note in &prepared.notes {
-            tracing::info!(note, "launch");
-        }
         let mut deps = self.deps.clone();
         let env_browser = deps.env.get("BROWSER").cloned();
         deps.opener = Arc::new(launch::browser_for(resolved, entry, env_browser.as_deref()));
-        launch::open(&deps, entry, &prepared, false)?;
+        let prepared = if again {
+            launch::relaunch(&deps, &endpoints, &start_url, &token, entry, &request).await?
+        } else {
+            let prepared =
+                launch::prepare(&deps, &endpoints, &start_url, &token, entry, &request).await?;
+            launch::open(&deps, entry, &prepared, false)?;
+            prepared
+        };
+        for note in &prepared.notes {
+            tracing::info!(note, "launch");
+        }
         self.clocks_changed();
         Ok(self.now())
-    }
-
-    /// Re-launches an instance: Connect logout, then a fresh federation (restarts the 12 h).
-    /// Waits on launcher-core (`launch::relaunch`).
-    pub async fn relaunch(&self, _instance_id: &str) -> IpcResult<u64> {
-        Err(IpcError::not_yet("Re-launching"))
     }
 
     /// Signs out; with `everywhere`, ends the shift: Connect logout on every instance opened this
@@ -395,6 +424,42 @@ mod tests {
             .sign_in_request("https://d-1234567890.awsapps.com/start", "mars-1", false)
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidInput, "{err:?}");
+    }
+
+    #[test]
+    fn favourites_are_kept_across_shells_and_shown_in_the_catalog() {
+        use launcher_core::catalog::{Catalog as CoreCatalog, CatalogEntry, LaunchMethod};
+        let dir = tempfile::tempdir().unwrap();
+        let shell = Shell::new(test_deps(dir.path(), BTreeMap::new()));
+        shell.set_favourite("i-b", true).unwrap();
+        shell.set_favourite("i-a", true).unwrap();
+        shell.set_favourite("i-b", false).unwrap();
+        let again = Shell::new(test_deps(dir.path(), BTreeMap::new()));
+        assert_eq!(again.favourites(), BTreeSet::from(["i-a".to_owned()]));
+        let entry = |id: &str| CatalogEntry {
+            instance_id: id.into(),
+            alias: Some(format!("{id}-alias")),
+            region: "eu-west-2".into(),
+            account_id: Some("111122223333".into()),
+            domain: launcher_core::connect::DomainForm::New,
+            launch_methods: vec![LaunchMethod::PermissionSet {
+                account_id: "111122223333".into(),
+                role_name: "ConnectAgent".into(),
+            }],
+            sources: Vec::new(),
+        };
+        let core = CoreCatalog {
+            entries: vec![entry("i-a"), entry("i-b")],
+            warnings: Vec::new(),
+            fetched_at: SystemTime::UNIX_EPOCH,
+        };
+        let view = crate::ipc::Catalog::new(&core, &[], &again.favourites(), false);
+        let starred: Vec<(&str, bool)> = view
+            .entries
+            .iter()
+            .map(|e| (e.instance_id.as_str(), e.favourite))
+            .collect();
+        assert_eq!(starred, [("i-a", true), ("i-b", false)]);
     }
 
     #[test]

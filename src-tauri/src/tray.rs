@@ -7,10 +7,12 @@
 //! watcher wakes for that and not on a fixed tick; every action runs the same shell call as the
 //! window's command and reports a failure as a desktop notification.
 
+use std::collections::BTreeSet;
 use std::sync::{Mutex, PoisonError};
 
 use launcher_core::catalog::CatalogEntry;
 use launcher_core::clocks::Deadline;
+use launcher_core::launch::entry_name;
 use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
@@ -54,15 +56,15 @@ impl std::fmt::Debug for Tray {
     }
 }
 
-fn entry_name(e: &CatalogEntry) -> String {
-    e.alias.clone().unwrap_or_else(|| e.instance_id.clone())
-}
-
-/// The instances to list, favourites first (waits on launcher-core for favourites; until then in
-/// the catalog's order).
-fn instances(entries: &[CatalogEntry]) -> Vec<(String, String)> {
-    entries
+/// The instances to list: favourites first, each part in the catalog's order, at most
+/// [`MAX_INSTANCES`].
+fn instances(entries: &[CatalogEntry], favourites: &BTreeSet<String>) -> Vec<(String, String)> {
+    let (starred, rest): (Vec<&CatalogEntry>, Vec<&CatalogEntry>) = entries
         .iter()
+        .partition(|e| favourites.contains(&e.instance_id));
+    starred
+        .into_iter()
+        .chain(rest)
         .take(MAX_INSTANCES)
         .map(|e| {
             (
@@ -148,11 +150,15 @@ fn build_menu(app: &AppHandle, shown: &Shown, tray: &Tray) -> tauri::Result<Menu
 }
 
 /// Creates the tray icon (with the cached instances).
-pub fn create(app: &AppHandle, entries: &[CatalogEntry]) -> tauri::Result<()> {
+pub fn create(
+    app: &AppHandle,
+    entries: &[CatalogEntry],
+    favourites: &BTreeSet<String>,
+) -> tauri::Result<()> {
     app.manage(Tray::default());
     let tray = app.state::<Tray>();
     let shown = Shown {
-        instances: instances(entries),
+        instances: instances(entries, favourites),
         relaunch: None,
     };
     let menu = build_menu(app, &shown, &tray)?;
@@ -201,9 +207,9 @@ fn rebuild(app: &AppHandle, change: impl FnOnce(&mut Shown)) {
     }
 }
 
-/// Lists these instances in the menu.
-pub fn set_instances(app: &AppHandle, entries: &[CatalogEntry]) {
-    let listed = instances(entries);
+/// Lists these instances in the menu, favourites first.
+pub fn set_instances(app: &AppHandle, entries: &[CatalogEntry], favourites: &BTreeSet<String>) {
+    let listed = instances(entries, favourites);
     rebuild(app, |shown| shown.instances = listed);
 }
 
@@ -297,6 +303,45 @@ mod tests {
         // The last minute shows "1 min" until the end.
         assert_eq!(next_label_change(ends - 30, ends), ends);
         assert_eq!(next_label_change(ends + 5, ends), ends);
+    }
+
+    #[test]
+    fn favourites_come_first_and_saml_only_entries_go_by_their_application() {
+        use launcher_core::catalog::LaunchMethod;
+        let entry = |id: &str, alias: Option<&str>| CatalogEntry {
+            instance_id: id.into(),
+            alias: alias.map(str::to_owned),
+            region: "eu-west-2".into(),
+            account_id: None,
+            domain: launcher_core::connect::DomainForm::New,
+            launch_methods: vec![LaunchMethod::SamlApplication {
+                app_instance_id: format!("ins-{id}"),
+                name: format!("Amazon Connect - {id}"),
+                relay_state: String::new(),
+            }],
+            sources: Vec::new(),
+        };
+        let entries = [
+            entry("a", Some("alpha")),
+            entry("b", None),
+            entry("c", Some("gamma")),
+        ];
+        let favourites = BTreeSet::from(["c".to_owned()]);
+        assert_eq!(
+            instances(&entries, &favourites),
+            [
+                ("c".to_owned(), "gamma (eu-west-2)".to_owned()),
+                ("a".to_owned(), "alpha (eu-west-2)".to_owned()),
+                ("b".to_owned(), "Amazon Connect - b (eu-west-2)".to_owned()),
+            ]
+        );
+        let many: Vec<CatalogEntry> = (0..MAX_INSTANCES + 3)
+            .map(|i| entry(&format!("i{i:02}"), None))
+            .collect();
+        let last = BTreeSet::from([format!("i{:02}", MAX_INSTANCES + 2)]);
+        let listed = instances(&many, &last);
+        assert_eq!(listed.len(), MAX_INSTANCES);
+        assert_eq!(listed[0].0, format!("i{:02}", MAX_INSTANCES + 2));
     }
 
     #[test]

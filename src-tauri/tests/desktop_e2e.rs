@@ -2,7 +2,9 @@
 //! tauri-driver and WebKitWebDriver against an in-process `aws-emulator`. It signs in (the
 //! emulator approves at once, and a `$BROWSER` script follows the redirects with curl), sees the
 //! catalog, launches an instance (the `$BROWSER` script records the URL it was given), looks at the
-//! clocks and settings, and ends the shift; it saves a screenshot of each view to
+//! clocks and settings; then, with the emulator's clock and the app's (the debug-build test hook
+//! `CONNECT_LAUNCHER_CLOCK_OFFSET_SECS`) moved hours on, starts the app again, sees the warning
+//! banner, re-launches, and ends the shift; it saves a screenshot of each view to
 //! `artifacts/desktop-<view>.png`.
 //!
 //! The app gets its own HOME and XDG folders, keychain service, policy file and endpoints from the
@@ -19,6 +21,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use aws_emulator::{Emulator, Options, Org};
+use connect_launcher_desktop_lib::CLOCK_OFFSET_ENV;
 use fantoccini::{Client, ClientBuilder, Locator};
 use futures_util::FutureExt;
 
@@ -41,6 +44,9 @@ const WINDOW_READY: Duration = Duration::from_secs(30);
 const SIGNED_IN: Duration = Duration::from_secs(60);
 /// How long anything else the window does may take.
 const STEP: Duration = Duration::from_secs(20);
+/// How far into the shift the second half of the journey is: the AWS sign-in (8 h, estimated)
+/// then has 55 minutes left, inside the first lead time.
+const HOURS_LATER: Duration = Duration::from_secs(7 * 3600 + 5 * 60);
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -317,7 +323,7 @@ fn serve_pixel() -> String {
     url
 }
 
-async fn journey(c: &Client, emu: &Emulator, browser: &Browser) {
+async fn first_hours(c: &Client, emu: &Emulator, browser: &Browser) {
     // The window's content runs under the strict CSP.
     let start_url = wait_css(c, "#start-url", WINDOW_READY).await;
     let probe = c
@@ -348,7 +354,29 @@ async fn journey(c: &Client, emu: &Emulator, browser: &Browser) {
     wait_css(c, &format!("li.entry[data-id='{PROD}']"), STEP).await;
     let who = wait_xpath(c, &format!("//*[contains(., '{USER}')]"), STEP).await;
     assert!(who.text().await.expect("text").contains(USER));
+    // acme-prod, known only through its SAML application, goes by the application's name.
+    let prod_name = wait_css(c, &format!("li.entry[data-id='{PROD}'] .name"), STEP).await;
+    assert_eq!(
+        prod_name.text().await.expect("text"),
+        "Amazon Connect - acme-prod"
+    );
     screenshot(c, "catalog").await;
+    // A favourite is kept (checked after the app starts again).
+    wait_css(
+        c,
+        &format!("li.entry[data-id='{PROD}'] button[data-col='fav']"),
+        STEP,
+    )
+    .await
+    .click()
+    .await
+    .expect("click the star");
+    wait_css(
+        c,
+        &format!("li.entry[data-id='{PROD}'] button[data-col='fav'][aria-pressed='true']"),
+        STEP,
+    )
+    .await;
 
     // Launch acme-staging (a permission set): the console federation login URL, on the emulator.
     wait_css(
@@ -398,6 +426,61 @@ async fn journey(c: &Client, emu: &Emulator, browser: &Browser) {
         .expect("click Settings");
     wait_xpath(c, "//h1[contains(., 'Settings')]", STEP).await;
     screenshot(c, "settings").await;
+}
+
+/// The same shift [`HOURS_LATER`] on: the app started again with its clock moved as far as the
+/// emulator's (the debug-build test hook), warns before the AWS sign-in runs out, re-launches
+/// acme-staging, and ends the shift.
+async fn hours_later(c: &Client, emu: &Emulator, browser: &Browser) {
+    let web = emu.env()["CONNECT_LAUNCHER_WEB_ENDPOINT_URL"].clone();
+    // Past the first lead time (60 min) of the AWS sign-in's estimated 8 h: the banner.
+    let title = wait_css(c, "section.banner #banner-title", WINDOW_READY).await;
+    assert_eq!(
+        title.text().await.expect("text"),
+        "Session ending soon",
+        "a warning, not an expiry"
+    );
+    let banner = wait_css(c, "section.banner", STEP).await;
+    let said = banner.text().await.expect("text");
+    assert!(said.contains("Sign in again"), "{said}");
+    // The favourite starred before the restart is still one.
+    wait_css(
+        c,
+        &format!("li.entry[data-id='{PROD}'] button[data-col='fav'][aria-pressed='true']"),
+        STEP,
+    )
+    .await;
+    screenshot(c, "banner").await;
+
+    // Re-launch acme-staging from the clocks: one URL, the console's sign-out in front of a fresh
+    // federation.
+    wait_xpath(c, "//nav//button[contains(., 'Session clocks')]", STEP)
+        .await
+        .click()
+        .await
+        .expect("click Session clocks");
+    wait_css(
+        c,
+        "li.clock[data-kind='connect-session'] .action button",
+        STEP,
+    )
+    .await
+    .click()
+    .await
+    .expect("click Re-launch now");
+    let relaunched = browser.next_launch();
+    let logout_first = format!(
+        "{}/signin.aws.amazon.com/oauth?Action=logout&redirect_uri=",
+        web.trim_end_matches('/')
+    );
+    let shown: String = relaunched.chars().take(logout_first.len() + 20).collect();
+    assert!(relaunched.starts_with(&logout_first), "opened {shown}…");
+    wait_xpath(
+        c,
+        "//p[contains(@class, 'status') and contains(., 'Re-launched')]",
+        STEP,
+    )
+    .await;
 
     // End the shift: back to the sign-in form, the session gone from this computer.
     wait_css(c, "button.end-shift", STEP)
@@ -430,35 +513,55 @@ async fn the_app_signs_in_lists_launches_and_ends_the_shift() {
     let browser = Browser::new(dir.path());
     let env = app_env(&emu, dir.path(), &browser.script);
     let driver = TauriDriver::start(&env, &artifacts().join("desktop-tauri-driver.log"));
+    let client = connect(&driver).await;
 
+    let outcome = std::panic::AssertUnwindSafe(first_hours(&client, &emu, &browser))
+        .catch_unwind()
+        .await;
+    finish(client, outcome).await;
+    drop(driver);
+
+    // Hours later: both clocks moved on, the app started again.
+    emu.clock().advance(HOURS_LATER);
+    let mut later = env.clone();
+    later.insert(CLOCK_OFFSET_ENV.into(), HOURS_LATER.as_secs().to_string());
+    let driver = TauriDriver::start(&later, &artifacts().join("desktop-tauri-driver-later.log"));
+    let client = connect(&driver).await;
+    let outcome = std::panic::AssertUnwindSafe(hours_later(&client, &emu, &browser))
+        .catch_unwind()
+        .await;
+    finish(client, outcome).await;
+    drop(driver);
+    let facts = dir.path().join("state/connect-launcher/session.json");
+    assert!(!facts.exists(), "End shift removes the session's facts");
+}
+
+/// A WebDriver session with the app.
+async fn connect(driver: &TauriDriver) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "tauri:options".into(),
         serde_json::json!({ "application": app_binary() }),
     );
     caps.insert("browserName".into(), "wry".into());
-    let client = ClientBuilder::rustls()
+    ClientBuilder::rustls()
         .expect("a TLS config")
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{}", driver.port))
         .await
-        .unwrap_or_else(|e| panic!("cannot start a WebDriver session ({e}); {HOW_TO_RUN}"));
+        .unwrap_or_else(|e| panic!("cannot start a WebDriver session ({e}); {HOW_TO_RUN}"))
+}
 
-    let outcome = std::panic::AssertUnwindSafe(journey(&client, &emu, &browser))
-        .catch_unwind()
-        .await;
+/// Ends the WebDriver session (which closes the app), with a screenshot of what the window showed
+/// if the part failed, and then fails the test the same way.
+async fn finish(client: Client, outcome: std::thread::Result<()>) {
     if outcome.is_err() {
-        // What the window showed when it failed (best effort).
         if let Ok(png) = client.screenshot().await {
             let _ = std::fs::write(artifacts().join("desktop-failure.png"), png);
         }
     }
-    // Ending the session closes the app.
     let _ = client.close().await;
-    drop(driver);
-    let facts = dir.path().join("state/connect-launcher/session.json");
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
-    assert!(!facts.exists(), "End shift removes the session's facts");
 }

@@ -253,6 +253,8 @@ fn end_shift_logs_out_of_connect_and_leaves_nothing() {
         "role credentials were kept for reuse"
     );
 
+    let state = w.tmp.path().join("state/connect-launcher");
+    launcher_core::favourites::set(&state, "any-instance", true).unwrap();
     let err = ok(&w.run(&["logout", "--everywhere"]));
     assert!(
         err.contains("Logged out of Amazon Connect on acme-staging") && err.contains("Shift ended"),
@@ -276,7 +278,6 @@ fn end_shift_logs_out_of_connect_and_leaves_nothing() {
             key.as_str()
         );
     }
-    let state = w.tmp.path().join("state/connect-launcher");
     let left: Vec<_> = std::fs::read_dir(&state)
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();

@@ -68,6 +68,24 @@ impl Clock for ManualClock {
     }
 }
 
+/// Another clock moved forward by a fixed amount: what a test of the built app uses to be hours
+/// into a shift without waiting for them (the desktop shell builds one only in debug builds).
+#[derive(Debug, Clone)]
+pub struct OffsetClock {
+    pub inner: Arc<dyn Clock>,
+    pub ahead: Duration,
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> SystemTime {
+        self.inner.now() + self.ahead
+    }
+
+    fn sleep(&self, by: Duration) -> Wait {
+        self.inner.sleep(by)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +102,18 @@ mod tests {
         assert_eq!(shared.now(), start + Duration::from_secs(90));
         shared.set(start);
         assert_eq!(clock.now(), start);
+    }
+
+    #[test]
+    fn an_offset_clock_is_ahead_of_its_clock_by_the_offset() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(START_SECS);
+        let inner = ManualClock::new(start);
+        let ahead = OffsetClock {
+            inner: Arc::new(inner.clone()),
+            ahead: Duration::from_secs(7 * 3600),
+        };
+        assert_eq!(ahead.now(), start + Duration::from_secs(7 * 3600));
+        inner.advance(Duration::from_secs(60));
+        assert_eq!(ahead.now(), start + Duration::from_secs(7 * 3600 + 60));
     }
 }

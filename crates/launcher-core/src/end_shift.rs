@@ -2,8 +2,8 @@
 //! end the IAM Identity Center session, and remove everything this user left on the machine.
 //!
 //! Promises: after [`end_shift`] the keychain holds no entry of this sign-in (session, client
-//! registration, role credentials), the state folder holds no session facts, catalog or launch
-//! history, and an exported AWS CLI cache file is gone; each Connect logout page is opened only
+//! registration, role credentials), the state folder holds no session facts, catalog, launch
+//! history or favourites, and an exported AWS CLI cache file is gone; each Connect logout page is opened only
 //! through the URL gate; an instance whose web address is unknown is reported, never guessed.
 
 use url::Url;
@@ -102,6 +102,7 @@ pub async fn end_shift(deps: &Deps, endpoints: &Endpoints) -> Result<EndShiftRep
     }
     report.signed_out = sign_out(deps, endpoints, true).await?.is_some();
     launches::forget_all(&deps.dirs.state)?;
+    crate::favourites::forget_all(&deps.dirs.state)?;
     remove_if_present(&catalog::cache_path(&deps.dirs.state))?;
     Ok(report)
 }

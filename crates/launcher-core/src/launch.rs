@@ -557,6 +557,43 @@ pub fn open(
     Ok(())
 }
 
+/// Re-launches an entry so that Connect's fixed 12 h restart: a fresh federation of the same
+/// entry, opened and recorded (the record is what restarts the clock).
+///
+/// Connect's session can only be renewed by signing in again. The obvious recipe, opening the
+/// instance's Connect logout page and then the new launch, races in the browser: the two tabs load
+/// concurrently, and a logout that lands after the new sign-in ends the new session. The app
+/// cannot fetch the logout page itself (the session cookie lives in the browser) and Connect's
+/// logout page cannot redirect onward, so exactly one URL is opened:
+///
+/// - through a permission set, the console sign-in's logout hop in front of the login URL
+///   (`switch_console_session`): the earlier console session ends, a new one starts, and the
+///   console's federate link starts a new Connect session with its own 12 h, whose cookie
+///   replaces the old one in the browser (the emulator does exactly this; a test proves the new
+///   end is 12 h from the re-launch);
+/// - through a SAML application, its deep link again: the application starts a new console and
+///   Connect session of its own.
+///
+/// The old Connect tab then works on the new session when it next reloads; its old server-side
+/// session is left to run out.
+pub async fn relaunch(
+    deps: &Deps,
+    endpoints: &Endpoints,
+    start_url: &StartUrl,
+    token: &Secret,
+    entry: &CatalogEntry,
+    request: &LaunchRequest,
+) -> Result<PreparedLaunch, LaunchError> {
+    let (_, via) = choose_method(entry, request)?;
+    let request = LaunchRequest {
+        switch_console_session: via == Via::PermissionSet,
+        ..request.clone()
+    };
+    let prepared = prepare(deps, endpoints, start_url, token, entry, &request).await?;
+    open(deps, entry, &prepared, false)?;
+    Ok(prepared)
+}
+
 /// Finds catalog entries by alias or instance id, else by SAML application name, else by a part
 /// of an application name (all ignoring case). The first tier that finds anything wins.
 pub fn find<'a>(entries: &'a [CatalogEntry], name: &str) -> Vec<&'a CatalogEntry> {

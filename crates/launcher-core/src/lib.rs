@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod doctor;
 pub mod end_shift;
 pub mod endpoints;
+pub mod favourites;
 pub mod http;
 pub mod keychain;
 pub mod launch;

@@ -20,6 +20,7 @@ import { explain } from "./errors";
 import { bannerFor, msUntilNextChange, MAX_TICK_MS } from "./clocks";
 import { destinationLabel } from "./destinations";
 import { entryTitle } from "./catalog";
+import { clockSkew } from "./time";
 
 export type View = "loading" | "signin" | "catalog" | "clocks" | "settings";
 
@@ -38,8 +39,12 @@ export interface Notice {
 
 export type SignInStage = { kind: "form" } | { kind: "waiting"; deviceCode: DeviceCode | null };
 
+/** How far the shell's clock is ahead of this window's (see `clockSkew`). */
+let skew = 0;
+
+/** Now, on the shell's clock. */
 export function readNow(): number {
-  return Date.now() / 1000;
+  return Date.now() / 1000 + skew;
 }
 
 export class App {
@@ -85,6 +90,8 @@ export class App {
   async load(): Promise<void> {
     try {
       const info = await ipc.appState();
+      skew = clockSkew(info.now, Date.now() / 1000);
+      this.now = readNow();
       this.info = info;
       this.session = info.session;
       if (!info.session) {

@@ -18,19 +18,28 @@ export interface Section {
   entries: Entry[];
 }
 
-/** The name a person knows an instance by. */
+/** The name a person knows an instance by (the shell's: alias, else SAML application, else id). */
 export function entryTitle(entry: Entry): string {
-  return entry.alias ?? entry.instanceId;
+  return entry.name;
 }
 
-/** The account a person recognises: "Name (id)", the id alone, or the pinned case. */
+/** Whether an entry without an account comes through a SAML application rather than IT's pin. */
+function viaSamlOnly(entry: Entry): boolean {
+  return entry.methods.includes("saml") && !entry.methods.includes("pinned");
+}
+
+/**
+ * The account a person recognises: "Name (id)", the id alone, or, without an account, "SAML
+ * applications" when it comes through one and "Pinned by IT" for IT's pins.
+ */
 export function accountLabel(entry: Entry): string {
   if (entry.accountName && entry.accountId) return `${entry.accountName} (${entry.accountId})`;
-  return entry.accountName ?? entry.accountId ?? "Pinned by IT";
+  return entry.accountName ?? entry.accountId ?? (viaSamlOnly(entry) ? "SAML applications" : "Pinned by IT");
 }
 
 function haystack(entry: Entry): string {
   return [
+    entry.name,
     entry.alias,
     entry.instanceId,
     entry.accountId,
@@ -58,8 +67,12 @@ export function byTitle(a: Entry, b: Entry): number {
   return collator.compare(entryTitle(a), entryTitle(b)) || collator.compare(a.instanceId, b.instanceId);
 }
 
+/** Groups without an account: after every account, SAML applications before IT's pins. */
+const NO_ACCOUNT_ORDER = ["~saml", "~pinned"];
+
 function groupKey(entry: Entry, grouping: Grouping): string {
-  return grouping === "region" ? entry.region : (entry.accountId ?? "");
+  if (grouping === "region") return entry.region;
+  return entry.accountId ?? (viaSamlOnly(entry) ? "~saml" : "~pinned");
 }
 
 function groupTitle(entry: Entry, grouping: Grouping): string {
@@ -73,7 +86,8 @@ function groupTitle(entry: Entry, grouping: Grouping): string {
 /**
  * Splits the entries that match `query` into sections: Favourites, Recent (the `RECENT_LIMIT` most
  * recently launched non-favourites), then one section per account or region. Empty sections are
- * left out; entries without an account (pinned by IT) come last when grouping by account.
+ * left out; entries without an account come last when grouping by account: those that come
+ * through a SAML application, then those pinned by IT.
  */
 export function arrange(entries: Entry[], query: string, grouping: Grouping): Section[] {
   const found = entries.filter((e) => matches(e, query));
@@ -94,11 +108,13 @@ export function arrange(entries: Entry[], query: string, grouping: Grouping): Se
   }
   const grouped = [...groups.entries()]
     .sort(([ka, a], [kb, b]) => {
-      if ((ka === "") !== (kb === "")) return ka === "" ? 1 : -1;
+      const ra = NO_ACCOUNT_ORDER.indexOf(ka);
+      const rb = NO_ACCOUNT_ORDER.indexOf(kb);
+      if (ra !== rb) return ra - rb;
       return collator.compare(a.title, b.title);
     })
     .map(([key, g]): Section => ({
-      id: `group-${grouping}-${key || "none"}`,
+      id: `group-${grouping}-${key.replace(/^~/, "")}`,
       title: g.title,
       kind: "group",
       entries: g.entries.sort(byTitle),

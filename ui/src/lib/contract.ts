@@ -46,6 +46,8 @@ export interface Session {
 
 export interface AppState {
   version: string;
+  /** The shell's clock when it answered; the window counts from it. */
+  now: EpochSeconds;
   settings: Settings;
   session: Session | null;
 }
@@ -54,6 +56,8 @@ export type Method = "saml" | "permission-set" | "pinned";
 
 export interface Entry {
   instanceId: string;
+  /** What to call it: the alias, else its SAML application's name, else the instance id. */
+  name: string;
   alias: string | null;
   region: string;
   accountId: string | null;

@@ -2,6 +2,18 @@
 // time and, for tests, the locale and time zone are arguments.
 import type { EpochSeconds } from "./contract";
 
+/** A difference under this is the shell's whole seconds and the call's latency, not another clock. */
+export const IGNORED_SKEW_SECONDS = 2;
+
+/**
+ * How far the shell's clock is ahead of the window's (seconds; negative when behind), so the
+ * countdowns agree with the shell's warnings. Zero when they agree to within IGNORED_SKEW_SECONDS.
+ */
+export function clockSkew(shellNow: EpochSeconds, windowNow: EpochSeconds): number {
+  const skew = shellNow - windowNow;
+  return Math.abs(skew) < IGNORED_SKEW_SECONDS ? 0 : skew;
+}
+
 export interface TimeFormat {
   locale?: string;
   timeZone?: string;

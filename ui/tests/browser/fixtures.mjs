@@ -1,5 +1,5 @@
 // The organisation the browser tests show: instances in three accounts and four regions (one
-// pinned by IT), a signed-in session, clocks and preferences, all relative to a fixed time T.
+// pinned by IT, one known only through its SAML application), a signed-in session, clocks and preferences, all relative to a fixed time T.
 
 export const T = Date.UTC(2026, 10, 30, 9, 30, 0) / 1000; // Mon 30 Nov 2026, 09:30 UTC
 const H = 3600;
@@ -13,6 +13,7 @@ export const ID = {
   supportUs: "b7c8d9e0-0005-4d2b-8f21-6b2f6f000005",
   training: "c3d4e5f6-0006-4e3c-9a32-7c3a7a000006",
   escalations: "d9e0f1a2-0007-4f4d-8b43-8d4b8b000007",
+  claims: "e5f6a7b8-0008-4a5e-9c54-9e5c9c000008",
 };
 
 export function entries() {
@@ -28,7 +29,9 @@ export function entries() {
     { ...base, ...us, instanceId: ID.supportUs, alias: "Support US", region: "us-east-1", methods: ["permission-set"], defaultDestination: "agent-workspace" },
     { ...base, ...sandbox, instanceId: ID.training, alias: "Training", region: "eu-west-1", methods: ["permission-set"], defaultDestination: "ccp-chat" },
     { ...base, accountId: null, accountName: null, instanceId: ID.escalations, alias: "Escalations", region: "eu-central-1", methods: ["pinned"] },
-  ];
+    // Known only through a SAML application: no alias, no account; the shell names it by the application.
+    { ...base, accountId: null, accountName: null, instanceId: ID.claims, name: "Amazon Connect - Claims", region: "eu-west-2" },
+  ].map((e) => ({ name: e.alias ?? e.instanceId, ...e }));
 }
 
 export function session() {
@@ -69,6 +72,7 @@ export function scenario(opts = {}) {
   } = opts;
   return {
     appState: {
+      now: T,
       version: "0.1.0",
       settings: {
         startUrl: "https://example.awsapps.com/start",

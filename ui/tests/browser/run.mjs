@@ -235,9 +235,14 @@ test("catalog: favourites first, then recent, then grouped by account; axe light
     "Contact Centre Prod (111122223333) 1",
     "Contact Centre US (444455556666) 2",
     "Sandbox (777788889999) 1",
+    "SAML applications 1",
     "Pinned by IT 1",
   ]);
-  assert.deepEqual(await rowTitles(page), ["Sales EU", "Support EU", "Back office", "Sales US", "Support US", "Training", "Escalations"]);
+  assert.deepEqual(await rowTitles(page), [
+    "Sales EU", "Support EU", "Back office", "Sales US", "Support US", "Training", "Amazon Connect - Claims", "Escalations",
+  ]);
+  // Named by its SAML application, with the instance id beside it.
+  assert.match(await page.textContent(`[data-id="${ID.claims}"] .meta`), new RegExp(ID.claims));
   // Each entry's destination: the user's preference, else the catalog's default.
   assert.equal(await page.inputValue(`#dest-${ID.supportEu}`), "agent-workspace");
   assert.equal(await page.inputValue(`#dest-${ID.training}`), "ccp-chat");
@@ -253,6 +258,7 @@ test("catalog: favourites first, then recent, then grouped by account; axe light
     "Asia Pacific (Sydney) (ap-southeast-2) 1",
     "Europe (Frankfurt) (eu-central-1) 1",
     "Europe (Ireland) (eu-west-1) 1",
+    "Europe (London) (eu-west-2) 1",
     "US East (N. Virginia) (us-east-1) 2",
   ]);
   await page.reload();
@@ -323,6 +329,7 @@ test("catalog keyboard: / and Ctrl+K focus search, typing filters, arrows move, 
     ["444455556666", ["Support US", "Sales US"]], // Support US was just launched: Recent comes first
     ["ap-southeast", ["Back office"]],
     ["london sales", ["Sales EU"]],
+    ["claims", ["Amazon Connect - Claims"]],
   ]) {
     await page.fill("#catalog-search", q);
     assert.deepEqual(await rowTitles(page), want, `search "${q}"`);
@@ -331,7 +338,7 @@ test("catalog keyboard: / and Ctrl+K focus search, typing filters, arrows move, 
   await page.getByText("No matches").waitFor();
   await page.keyboard.press("Escape");
   assert.equal(await page.inputValue("#catalog-search"), "");
-  assert.equal((await rowTitles(page)).length, 7);
+  assert.equal((await rowTitles(page)).length, 8);
 
   // A destination picked on the row is what Enter launches.
   await page.fill("#catalog-search", "training");
@@ -405,6 +412,22 @@ test("clocks: the banner can be dismissed until the next lead time", async () =>
   await banner.waitFor();
   assert.match(await banner.textContent(), /Sales EU ends in 4 min \d\d s/);
   await app.close();
+});
+
+test("clocks: the window counts on the shell's clock, so a shell hours ahead shows its banner", async () => {
+  const ahead = scenario();
+  ahead.appState.now = T + 5 * 3600 + 50 * 60; // the AWS sign-in (T + 6 h) has 10 min left: inside 15
+  const app = await open(ahead);
+  const { page } = app;
+  const banner = page.locator("section.banner");
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /Sign in again/);
+  await app.close();
+  // On the window's own clock (the shell agreeing), nothing is near its end.
+  const same = await open(scenario());
+  await same.page.locator(".entry").first().waitFor();
+  assert.equal(await same.page.locator("section.banner").count(), 0);
+  await same.close();
 });
 
 test("clocks: re-render at most once a second, only when the text changes, and not while hidden", async () => {

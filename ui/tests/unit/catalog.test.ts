@@ -7,7 +7,8 @@ const support = entry({ instanceId: "bbbb-2222", alias: "Support EU", lastLaunch
 const backoffice = entry({ instanceId: "cccc-3333", alias: "Back office", region: "ap-southeast-2" });
 const us = entry({ instanceId: "dddd-4444", alias: "Sales US", region: "us-east-1", accountId: "444455556666", accountName: "US" });
 const pinned = entry({ instanceId: "eeee-5555", alias: null, region: "eu-central-1", accountId: null, accountName: null, methods: ["pinned"] });
-const all = [us, pinned, backoffice, support, sales];
+const viaSaml = entry({ instanceId: "ffff-6666", name: "Amazon Connect - Claims", accountId: null, accountName: null, methods: ["saml"] });
+const all = [us, pinned, viaSaml, backoffice, support, sales];
 
 describe("matches", () => {
   test("an empty query matches everything", () => {
@@ -22,6 +23,10 @@ describe("matches", () => {
     expect(matches(backoffice, "sydney")).toBe(true);
     expect(matches(backoffice, "london")).toBe(false);
   });
+  test("the name the shell gives, so a SAML application's name finds its instance", () => {
+    expect(matches(viaSaml, "claims")).toBe(true);
+    expect(matches(viaSaml, "ffff-66")).toBe(true);
+  });
   test("every word must match somewhere", () => {
     expect(matches(sales, "london sales")).toBe(true);
     expect(matches(us, "london sales")).toBe(false);
@@ -29,15 +34,22 @@ describe("matches", () => {
 });
 
 describe("arrange", () => {
-  test("favourites, then recent, then accounts alphabetically with the pinned last", () => {
+  test("favourites, then recent, then accounts alphabetically, then SAML applications, with the pinned last", () => {
     const sections = arrange(all, "", "account");
     expect(sections.map((s) => [s.title, s.entries.map(entryTitle)])).toEqual([
       ["Favourites", ["Sales EU"]],
       ["Recent", ["Support EU"]],
       ["Prod (111122223333)", ["Back office"]],
       ["US (444455556666)", ["Sales US"]],
+      ["SAML applications", ["Amazon Connect - Claims"]],
       ["Pinned by IT", ["eeee-5555"]],
     ]);
+    expect(new Set(sections.map((s) => s.id)).size).toBe(sections.length);
+  });
+
+  test("an entry pinned by IT stays under Pinned by IT even when it also comes through a SAML application", () => {
+    const both = entry({ instanceId: "p", accountId: null, accountName: null, methods: ["saml", "pinned"] });
+    expect(arrange([both, viaSaml], "", "account").map((s) => s.title)).toEqual(["SAML applications", "Pinned by IT"]);
   });
 
   test("by region, titled with the region's name and code", () => {
@@ -45,6 +57,7 @@ describe("arrange", () => {
     expect(sections.slice(2).map((s) => s.title)).toEqual([
       "Asia Pacific (Sydney) (ap-southeast-2)",
       "Europe (Frankfurt) (eu-central-1)",
+      "Europe (London) (eu-west-2)",
       "US East (N. Virginia) (us-east-1)",
     ]);
   });
@@ -56,7 +69,7 @@ describe("arrange", () => {
 
   test("every entry appears once, and the flattened order is the display order", () => {
     const flat = flatten(arrange(all, "", "account"));
-    expect(flat.map((e) => e.instanceId)).toEqual(["aaaa-1111", "bbbb-2222", "cccc-3333", "dddd-4444", "eeee-5555"]);
+    expect(flat.map((e) => e.instanceId)).toEqual(["aaaa-1111", "bbbb-2222", "cccc-3333", "dddd-4444", "ffff-6666", "eeee-5555"]);
     expect(new Set(flat).size).toBe(all.length);
   });
 
@@ -89,4 +102,5 @@ test("accountLabel names the account as people know it", () => {
   expect(accountLabel(sales)).toBe("Prod (111122223333)");
   expect(accountLabel(entry({ instanceId: "x", accountName: null }))).toBe("111122223333");
   expect(accountLabel(pinned)).toBe("Pinned by IT");
+  expect(accountLabel(viaSaml)).toBe("SAML applications");
 });

@@ -3,6 +3,7 @@ import type { Clock, Entry } from "../../src/lib/contract";
 
 export function entry(over: Partial<Entry> & { instanceId: string }): Entry {
   return {
+    name: over.alias ?? over.instanceId,
     alias: null,
     region: "eu-west-2",
     accountId: "111122223333",

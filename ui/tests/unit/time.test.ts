@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { formatAgo, formatWhen } from "../../src/lib/time";
+import { clockSkew, formatAgo, formatWhen } from "../../src/lib/time";
 
 const at = (iso: string) => Date.parse(iso) / 1000;
 const fmt = { locale: "en-GB", timeZone: "UTC" };
@@ -25,4 +25,12 @@ test("formatAgo is coarse", () => {
   expect(formatAgo(now - 26 * 3600, now)).toBe("yesterday");
   expect(formatAgo(now - 3 * 86_400, now)).toBe("3 days ago");
   expect(formatAgo(now + 60, now)).toBe("just now");
+});
+
+test("clockSkew: the shell's clock ahead or behind, whole seconds and latency ignored", () => {
+  const now = at("2026-11-30T09:30:00Z");
+  expect(clockSkew(now + 7 * 3600, now)).toBe(7 * 3600);
+  expect(clockSkew(now - 90, now + 0.4)).toBeCloseTo(-90.4);
+  expect(clockSkew(Math.floor(now + 0.9), now + 0.9)).toBe(0);
+  expect(clockSkew(now, now + 1.5)).toBe(0);
 });
