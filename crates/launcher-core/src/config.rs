@@ -190,7 +190,7 @@ impl Key {
     }
 
     /// What a good value looks like.
-    fn expected(self) -> &'static str {
+    pub(crate) fn expected(self) -> &'static str {
         match self {
             Key::StartUrl => "an https URL such as \"https://d-1234567890.awsapps.com/start\"",
             Key::Region => "a region such as \"us-east-1\"",
@@ -294,9 +294,9 @@ pub enum LogLevel {
     /// Errors only.
     Error,
     /// Errors and warnings.
-    #[default]
     Warn,
-    /// Progress too.
+    /// Progress too (the default: what IT needs to follow a problem in the log file).
+    #[default]
     Info,
     /// Details for IT.
     Debug,
@@ -911,7 +911,7 @@ fn is_account_id(text: &str) -> bool {
 
 /// A destination in its configuration form (a preset's name, a path, or an https URL), if it is
 /// one. Whether an origin is approved is checked at launch, against `approved_origins`.
-fn destination_form(text: &str) -> Option<String> {
+pub(crate) fn destination_form(text: &str) -> Option<String> {
     let text = text.trim();
     if let Some(preset) = Destination::preset(text) {
         return Some(preset.to_string());
