@@ -49,6 +49,7 @@ fn session_changed(app: &AppHandle, shell: &Shell, facts: Option<&Facts>) -> Opt
         tracing::warn!(error = %e, "cannot tell the window the session changed");
     }
     shell.clocks_changed();
+    shell.session_changed();
     session
 }
 
@@ -58,7 +59,7 @@ pub fn app_state(shell: State<'_, Shell>) -> IpcResult<AppState> {
     Ok(AppState {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         now: shell.now(),
-        settings: SettingsView::new(shell.resolved()?, facts.as_ref()),
+        settings: SettingsView::new(&*shell.resolved()?, facts.as_ref()),
         session: facts.map(|f| Session::new(&f, shell.portal_session_hours())),
     })
 }
@@ -137,7 +138,7 @@ fn refresh_in_background(app: &AppHandle) {
             Ok(launcher_core::discovery::refresh(
                 shell.deps(),
                 &endpoints,
-                shell.settings()?,
+                &shell.resolved()?.settings,
                 &progress,
             )
             .await?)
@@ -167,15 +168,23 @@ fn refresh_in_background(app: &AppHandle) {
     });
 }
 
+/// Starts a catalog refresh in the background unless one is running; `false` when one was.
+pub fn start_refresh(app: &AppHandle) -> bool {
+    let started = app.state::<Shell>().start_refreshing();
+    if started {
+        refresh_in_background(app);
+    }
+    started
+}
+
 /// The cached catalog at once; a refresh starts in the background when asked for or when nothing
 /// usable is cached.
 #[tauri::command]
 pub fn catalog(app: AppHandle, shell: State<'_, Shell>, refresh: bool) -> IpcResult<Catalog> {
     shell.signed_in()?;
     let read = launcher_core::discovery::cached(shell.deps());
-    let wanted = refresh || !matches!(read, CacheRead::Loaded(_));
-    if wanted && shell.start_refreshing() {
-        refresh_in_background(&app);
+    if refresh || !matches!(read, CacheRead::Loaded(_)) {
+        start_refresh(&app);
     }
     Ok(catalog_view(&shell, read, shell.is_refreshing()))
 }
@@ -244,12 +253,14 @@ pub fn set_favourite(
 
 /// The preferences as the settings and the system have them now.
 fn current_preferences(app: &AppHandle, shell: &Shell) -> IpcResult<Preferences> {
-    let settings = shell.settings()?;
+    let resolved = shell.resolved()?;
     let per_instance = shell
         .cached_entries()
         .iter()
         .filter_map(|e| {
-            let s = settings.instance(&e.instance_id, e.alias.as_deref());
+            let s = resolved
+                .settings
+                .instance(&e.instance_id, e.alias.as_deref());
             let p = InstancePreferences {
                 browser: s.browser,
                 destination: s.destination,
@@ -259,7 +270,7 @@ fn current_preferences(app: &AppHandle, shell: &Shell) -> IpcResult<Preferences>
         .collect();
     Ok(Preferences {
         start_at_login: app.autolaunch().is_enabled()?,
-        lead_minutes: settings.warning_lead_minutes.clone(),
+        lead_minutes: resolved.settings.warning_lead_minutes.clone(),
         per_instance,
     })
 }
@@ -269,25 +280,21 @@ pub fn preferences(app: AppHandle, shell: State<'_, Shell>) -> IpcResult<Prefere
     current_preferences(&app, &shell)
 }
 
-/// Start at login is the shell's own; lead times and per-instance choices wait on launcher-core
-/// (saving a setting to the user's file), so a change to them is refused whole.
+/// Saves what changed: lead times and per-instance choices to the user's settings file (refused
+/// whole, with nothing written, when the policy locks one or a value is invalid), then start at
+/// login, which is the shell's own.
 #[tauri::command]
 pub fn set_preferences(
     app: AppHandle,
     shell: State<'_, Shell>,
-    mut preferences: Preferences,
+    preferences: Preferences,
 ) -> IpcResult<()> {
     let current = current_preferences(&app, &shell)?;
-    preferences
-        .per_instance
-        .retain(|_, p| p.browser.is_some() || p.destination.is_some());
-    if preferences.lead_minutes != current.lead_minutes
-        || preferences.per_instance != current.per_instance
-    {
-        return Err(IpcError::not_yet(
-            "Saving lead times and per-instance choices",
-        ));
-    }
+    shell.save_settings(&crate::ipc::settings_change(
+        &current,
+        &preferences,
+        &shell.cached_entries(),
+    ))?;
     let autostart = app.autolaunch();
     match (preferences.start_at_login, current.start_at_login) {
         (true, false) => autostart.enable()?,

@@ -14,6 +14,7 @@ use launcher_core::clocks::{Deadline, DeadlineKind};
 use launcher_core::config::{ConfigError, Key, Resolved, Source};
 use launcher_core::launches::Launch;
 use launcher_core::session::{epoch, Facts};
+use launcher_core::settings_file::{field_change, FieldChange, InstanceChange, SettingsChange};
 use serde::{Deserialize, Serialize};
 
 /// The closed set of error codes the window acts on.
@@ -73,14 +74,6 @@ impl IpcError {
             otherwise
         };
         IpcError::new(code, message)
-    }
-
-    /// A feature the shell has no launcher-core call for yet.
-    pub fn not_yet(what: &str) -> IpcError {
-        IpcError::new(
-            ErrorCode::Internal,
-            format!("{what} is not available in this version yet"),
-        )
     }
 
     pub fn not_signed_in() -> IpcError {
@@ -292,6 +285,20 @@ impl From<launcher_core::launch::LaunchError> for IpcError {
             }
             E::Region(_) => IpcError::new(ErrorCode::Internal, e.to_string()),
         }
+    }
+}
+
+impl From<launcher_core::settings_file::SaveError> for IpcError {
+    /// A value the window sent that no setting takes is `invalid_input`; a key the policy locks,
+    /// or settings that do not resolve, `policy`.
+    fn from(e: launcher_core::settings_file::SaveError) -> Self {
+        use launcher_core::settings_file::SaveError as E;
+        let code = match &e {
+            E::Invalid(_) => ErrorCode::InvalidInput,
+            E::Locked(_) | E::Config(_) | E::Shape { .. } => ErrorCode::Policy,
+            E::Write(_) => ErrorCode::Internal,
+        };
+        IpcError::new(code, e.to_string())
     }
 }
 
@@ -603,6 +610,54 @@ pub struct Preferences {
     pub per_instance: BTreeMap<String, InstancePreferences>,
 }
 
+/// What saving `wanted` changes in the user's settings file, given the `current` preferences:
+/// the lead times when they differ, and each instance's browser and destination field by field
+/// (an instance the catalog knows is found in the file by its alias too).
+pub fn settings_change(
+    current: &Preferences,
+    wanted: &Preferences,
+    entries: &[CatalogEntry],
+) -> SettingsChange {
+    let normalised = |m: &[u32]| {
+        let mut m = m.to_vec();
+        m.sort_unstable_by(|a, b| b.cmp(a));
+        m.dedup();
+        m
+    };
+    let lead_minutes = normalised(&wanted.lead_minutes);
+    let none = InstancePreferences {
+        browser: None,
+        destination: None,
+    };
+    let ids: BTreeSet<&String> = current
+        .per_instance
+        .keys()
+        .chain(wanted.per_instance.keys())
+        .collect();
+    let instances = ids
+        .into_iter()
+        .map(|id| {
+            let was = current.per_instance.get(id).unwrap_or(&none);
+            let now = wanted.per_instance.get(id).unwrap_or(&none);
+            InstanceChange {
+                instance_id: id.clone(),
+                alias: entries
+                    .iter()
+                    .find(|e| &e.instance_id == id)
+                    .and_then(|e| e.alias.clone()),
+                browser: field_change(was.browser.as_deref(), now.browser.as_deref()),
+                destination: field_change(was.destination.as_deref(), now.destination.as_deref()),
+            }
+        })
+        .filter(|c| c.browser != FieldChange::Keep || c.destination != FieldChange::Keep)
+        .collect();
+    SettingsChange {
+        warning_lead_minutes: (lead_minutes != normalised(&current.lead_minutes))
+            .then_some(lead_minutes),
+        instances,
+    }
+}
+
 /// Payload of `signin://device-code`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -829,6 +884,74 @@ mod tests {
         assert_eq!(e.name, "11111111-2222-3333-4444-555555555555");
         assert_eq!(e.methods, [Method::Pinned]);
         assert_eq!(e.default_destination.as_deref(), Some("ccp"));
+    }
+
+    #[test]
+    fn saving_preferences_changes_only_what_differs() {
+        let prefs = |lead: &[u32], per: &[(&str, Option<&str>, Option<&str>)]| Preferences {
+            start_at_login: false,
+            lead_minutes: lead.to_vec(),
+            per_instance: per
+                .iter()
+                .map(|(id, b, d)| {
+                    (
+                        (*id).to_owned(),
+                        InstancePreferences {
+                            browser: b.map(str::to_owned),
+                            destination: d.map(str::to_owned),
+                        },
+                    )
+                })
+                .collect(),
+        };
+        let entry = CatalogEntry {
+            instance_id: "i-a".into(),
+            alias: Some("acme-prod".into()),
+            region: "eu-west-2".into(),
+            account_id: None,
+            domain: launcher_core::connect::DomainForm::New,
+            launch_methods: Vec::new(),
+            sources: Vec::new(),
+        };
+        let current = prefs(
+            &[60, 15, 5],
+            &[
+                ("i-a", Some("firefox"), Some("ccp")),
+                ("i-b", None, Some("admin")),
+            ],
+        );
+        let same = prefs(
+            &[5, 15, 60],
+            &[
+                ("i-a", Some("firefox"), Some("ccp")),
+                ("i-b", None, Some("admin")),
+            ],
+        );
+        assert!(settings_change(&current, &same, std::slice::from_ref(&entry)).is_empty());
+        let wanted = prefs(&[60, 15, 5], &[("i-a", Some("chromium"), Some("ccp"))]);
+        assert_eq!(
+            settings_change(&current, &wanted, &[entry]),
+            SettingsChange {
+                warning_lead_minutes: None,
+                instances: vec![
+                    InstanceChange {
+                        instance_id: "i-a".into(),
+                        alias: Some("acme-prod".into()),
+                        browser: FieldChange::Set("chromium".into()),
+                        destination: FieldChange::Keep,
+                    },
+                    InstanceChange {
+                        instance_id: "i-b".into(),
+                        alias: None,
+                        browser: FieldChange::Keep,
+                        destination: FieldChange::Remove,
+                    },
+                ],
+            }
+        );
+        let fewer = prefs(&[30], &[]);
+        let change = settings_change(&prefs(&[60, 15, 5], &[]), &fewer, &[]);
+        assert_eq!(change.warning_lead_minutes, Some(vec![30]));
     }
 
     #[test]

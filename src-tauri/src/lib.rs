@@ -1,6 +1,7 @@
 //! Connect Launcher's desktop shell: a thin Tauri 2 layer over launcher-core. It builds the state
-//! once at start-up, answers the window's commands (`ui/IPC.md`), keeps a tray icon, and watches
-//! the session clocks to warn with desktop notifications.
+//! once at start-up, answers the window's commands (`ui/IPC.md`), keeps a tray icon, watches
+//! the session clocks to warn with desktop notifications, and refreshes the catalog in the
+//! background while someone is signed in.
 //!
 //! Promises: launcher-core knows nothing of Tauri; the window never reaches AWS, the network, the
 //! file system or a browser itself (its capability grants only the app's commands and events); the
@@ -8,6 +9,7 @@
 //! runs at a time (a second start shows the first's window); closing the window hides it, so the
 //! clocks keep watching, and "Quit" in the tray ends the app.
 
+pub mod catalog_refresh;
 pub mod commands;
 pub mod ipc;
 pub mod notifications;
@@ -112,6 +114,7 @@ pub fn run() {
                 tracing::warn!(error = %e, "cannot create the tray icon");
             }
             watch::spawn(app.handle().clone());
+            catalog_refresh::spawn(app.handle().clone());
             Ok(())
         })
         .on_window_event(|window, event| {

@@ -1,9 +1,12 @@
 //! The shell's long-lived state, built once in `setup` and managed by Tauri: the outside world
-//! (`Deps`), the settings resolved once, the endpoints of the signed-in region, the pending
-//! sign-in (so it can be cancelled) and the bell that wakes the clocks watcher.
+//! (`Deps`), the resolved settings, the endpoints of the signed-in region, the pending
+//! sign-in (so it can be cancelled) and the bells that wake the clocks watcher and the background
+//! catalog refresh.
 //!
 //! Promises: settings are resolved once per run (a broken policy file is kept as the error every
-//! command then reports, so the window can say what is wrong); reading state (facts, launches, the
+//! command then reports, so the window can say what is wrong), and again only when the window
+//! saves preferences, whose resolved result replaces them whole (readers hold an `Arc` of one
+//! version, never a mix) and wakes the clocks watcher; reading state (facts, launches, the
 //! cached catalog) never touches the keychain; at most one sign-in is pending, and a newer one
 //! cancels the older; everything here calls launcher-core and decides nothing itself. Where a flow
 //! still needs several core calls in a row, the method says which launcher-core call it waits on.
@@ -11,11 +14,11 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use launcher_core::catalog::{CacheRead, CatalogEntry};
 use launcher_core::clocks::{self, Deadline};
-use launcher_core::config::{ConfigError, Flags, Resolved, Settings};
+use launcher_core::config::{ConfigError, Flags, Resolved};
 use launcher_core::deps::Deps;
 use launcher_core::endpoints::Endpoints;
 use launcher_core::launch::{self, LaunchRequest};
@@ -23,6 +26,7 @@ use launcher_core::launches::{self, Launch};
 use launcher_core::oidc::OidcClient;
 use launcher_core::region::Region;
 use launcher_core::session::{epoch, Facts, Sessions};
+use launcher_core::settings_file::{self, SettingsChange};
 use launcher_core::signin::{Flow, SignInOptions};
 use launcher_core::start_url::StartUrl;
 use tokio::sync::{oneshot, Notify};
@@ -33,11 +37,12 @@ use crate::ipc::{ErrorCode, IpcError, IpcResult};
 #[derive(Debug)]
 pub struct Shell {
     deps: Deps,
-    settings: Result<Resolved, ConfigError>,
+    settings: RwLock<Result<Arc<Resolved>, ConfigError>>,
     endpoints: Mutex<Option<Endpoints>>,
     pending_sign_in: Mutex<Option<oneshot::Sender<()>>>,
     refreshing: AtomicBool,
     clocks_changed: Arc<Notify>,
+    session_changed: Arc<Notify>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -61,11 +66,12 @@ impl Shell {
         }
         Shell {
             deps,
-            settings,
+            settings: RwLock::new(settings.map(Arc::new)),
             endpoints: Mutex::new(None),
             pending_sign_in: Mutex::new(None),
             refreshing: AtomicBool::new(false),
             clocks_changed: Arc::new(Notify::new()),
+            session_changed: Arc::new(Notify::new()),
         }
     }
 
@@ -78,28 +84,43 @@ impl Shell {
         epoch(self.deps.clock.now())
     }
 
-    pub fn resolved(&self) -> IpcResult<&Resolved> {
-        self.settings.as_ref().map_err(|e| e.clone().into())
-    }
-
-    pub fn settings(&self) -> IpcResult<&Settings> {
-        Ok(&self.resolved()?.settings)
+    /// The settings as resolved now (one version, whole).
+    pub fn resolved(&self) -> IpcResult<Arc<Resolved>> {
+        self.settings
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .map_err(IpcError::from)
     }
 
     /// IT's portal session length, when the settings say.
     pub fn portal_session_hours(&self) -> Option<u32> {
-        self.settings
-            .as_ref()
+        self.resolved()
             .ok()
             .and_then(|r| r.settings.portal_session_hours)
     }
 
     /// The lead times to warn at.
     pub fn lead_minutes(&self) -> Vec<u32> {
-        self.settings
-            .as_ref()
+        self.resolved()
             .map(|r| r.settings.warning_lead_minutes.clone())
             .unwrap_or_else(|_| launcher_core::config::DEFAULT_WARNING_LEAD_MINUTES.to_vec())
+    }
+
+    /// Saves preferences to the user's settings file (`settings_file::save`, which refuses a key
+    /// the policy locks and an invalid value, writing nothing), then uses the settings resolved
+    /// with them from now on and wakes the clocks watcher so new lead times apply.
+    pub fn save_settings(&self, change: &SettingsChange) -> IpcResult<()> {
+        if change.is_empty() {
+            return Ok(());
+        }
+        let resolved = settings_file::save(&self.deps, change)?;
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Ok(Arc::new(resolved));
+        self.clocks_changed();
+        Ok(())
     }
 
     /// The session's facts (never the keychain).
@@ -135,6 +156,14 @@ impl Shell {
         match launcher_core::discovery::cached(&self.deps) {
             CacheRead::Loaded(c) => c.entries,
             CacheRead::Missing | CacheRead::Ignored { .. } => Vec::new(),
+        }
+    }
+
+    /// When the cached catalog was fetched (epoch seconds; `None` when nothing usable is cached).
+    pub fn cached_fetched_at(&self) -> Option<u64> {
+        match launcher_core::discovery::cached(&self.deps) {
+            CacheRead::Loaded(c) => Some(epoch(c.fetched_at)),
+            CacheRead::Missing | CacheRead::Ignored { .. } => None,
         }
     }
 
@@ -256,6 +285,16 @@ impl Shell {
         self.clocks_changed.notify_one();
     }
 
+    /// Wakes the background catalog refresh: someone signed in or out.
+    pub fn session_changed(&self) {
+        self.session_changed.notify_one();
+    }
+
+    /// The bell the background catalog refresh waits on.
+    pub fn catalog_bell(&self) -> Arc<Notify> {
+        self.session_changed.clone()
+    }
+
     /// The bell the clocks watcher waits on.
     pub fn clocks_bell(&self) -> Arc<Notify> {
         self.clocks_changed.clone()
@@ -311,7 +350,11 @@ impl Shell {
         };
         let mut deps = self.deps.clone();
         let env_browser = deps.env.get("BROWSER").cloned();
-        deps.opener = Arc::new(launch::browser_for(resolved, entry, env_browser.as_deref()));
+        deps.opener = Arc::new(launch::browser_for(
+            &resolved,
+            entry,
+            env_browser.as_deref(),
+        ));
         let prepared = if again {
             launch::relaunch(&deps, &endpoints, &start_url, &token, entry, &request).await?
         } else {
@@ -460,6 +503,74 @@ mod tests {
             .map(|e| (e.instance_id.as_str(), e.favourite))
             .collect();
         assert_eq!(starred, [("i-a", true), ("i-b", false)]);
+    }
+
+    #[test]
+    fn saved_preferences_are_used_at_once_and_locked_or_invalid_ones_are_refused() {
+        use launcher_core::settings_file::{FieldChange, InstanceChange};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("policy.toml"),
+            "default_destination = \"agent-workspace\"\nlocked = [\"default_destination\", \"instances\"]\n",
+        )
+        .unwrap();
+        let shell = Shell::new(test_deps(dir.path(), BTreeMap::new()));
+        let bell = shell.clocks_bell();
+        let rung = bell.notified();
+        tokio::pin!(rung);
+        rung.as_mut().enable();
+        assert_eq!(shell.lead_minutes(), [60, 15, 5]);
+        shell
+            .save_settings(&SettingsChange {
+                warning_lead_minutes: Some(vec![10, 30]),
+                instances: Vec::new(),
+            })
+            .unwrap();
+        assert_eq!(shell.lead_minutes(), [30, 10]);
+        assert_eq!(
+            shell.resolved().unwrap().settings.warning_lead_minutes,
+            [30, 10]
+        );
+        assert!(
+            futures_ready(rung.as_mut()),
+            "saving wakes the clocks watcher"
+        );
+        assert_eq!(
+            std::fs::read_to_string(shell.deps().dirs.user_settings()).unwrap(),
+            "warning_lead_minutes = [30, 10]\n"
+        );
+        let err = shell
+            .save_settings(&SettingsChange {
+                warning_lead_minutes: None,
+                instances: vec![InstanceChange {
+                    instance_id: "i-a".into(),
+                    alias: Some("acme-prod".into()),
+                    browser: FieldChange::Set("firefox".into()),
+                    destination: FieldChange::Keep,
+                }],
+            })
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Policy, "{err:?}");
+        assert!(err.message.starts_with("`instances` is locked"), "{err:?}");
+        let err = shell
+            .save_settings(&SettingsChange {
+                warning_lead_minutes: Some(vec![0]),
+                instances: Vec::new(),
+            })
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput, "{err:?}");
+        assert_eq!(shell.lead_minutes(), [30, 10]);
+        assert_eq!(
+            std::fs::read_to_string(shell.deps().dirs.user_settings()).unwrap(),
+            "warning_lead_minutes = [30, 10]\n"
+        );
+    }
+
+    /// Whether a future is ready on its first poll.
+    fn futures_ready<F: Future>(f: std::pin::Pin<&mut F>) -> bool {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        f.poll(&mut cx).is_ready()
     }
 
     #[test]

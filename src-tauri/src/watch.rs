@@ -3,9 +3,10 @@
 //! tray's status, then sleeps until the next moment anything can change.
 //!
 //! Promises: it sleeps until the monitor's `next_wake` (or the next minute the tray's countdown
-//! changes while a clock runs), or until the shell rings its bell because the facts or the
-//! launches changed; with no clock running it sleeps until the bell, never on a fixed tick; it
-//! decides nothing about the clocks itself (that is `launcher_core::clocks`).
+//! changes while a clock runs), or until the shell rings its bell because the facts, the
+//! launches or the settings (new lead times) changed; with no clock running it sleeps until the
+//! bell, never on a fixed tick; it decides nothing about the clocks itself (that is
+//! `launcher_core::clocks`).
 
 use std::time::Duration;
 
@@ -59,6 +60,8 @@ async fn run(app: AppHandle) {
         tokio::pin!(rung);
         rung.as_mut().enable();
 
+        // The lead times may have changed (preferences saved); what was said is kept.
+        monitor.set_lead_minutes(shell.lead_minutes());
         let now = shell.now();
         let deadlines = match shell.deadlines() {
             Ok(d) => d,

@@ -20,7 +20,8 @@
 //!   catalog and the rest of the list is still built;
 //! - the same instance reached several ways is one entry with every launch method and source;
 //!   entries are sorted by alias (then id), methods pinned first, then SAML, then permission set;
-//! - the decisions are pure functions ([`glob_matches`], [`account_selected`], [`merge`]); the
+//! - the decisions are pure functions ([`glob_matches`], [`account_selected`], [`merge`],
+//!   [`next_refresh`], when to discover again in the background); the
 //!   async layer only fetches, at most [`DISCOVERY_CONCURRENCY`] calls at a time;
 //! - role credentials fetched on the way are handed back ([`Discovery::credentials`]) and never
 //!   stored in the catalog or its cache; the cache is written atomically (a temporary file renamed
@@ -889,9 +890,98 @@ pub fn read_cache(path: &Path) -> CacheRead {
     })
 }
 
+/// A cached catalog older than this is refreshed in the background when the app starts (or
+/// someone signs in).
+pub const STALE_AT_START: Duration = Duration::from_secs(60 * 60);
+/// While signed in, the catalog is refreshed in the background this long after it was fetched.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(4 * 60 * 60);
+/// After a background refresh that did not bring a new catalog, the next try waits this long.
+pub const RETRY_AFTER: Duration = Duration::from_secs(30 * 60);
+
+/// When to refresh the catalog in the background next (epoch seconds, never before `now`), or
+/// `None` while nobody is signed in.
+///
+/// `fetched_at` is the cached catalog's fetch time (`None`: nothing usable cached);
+/// `last_attempt` when a background refresh last started since the app started or someone
+/// signed in (`None`: not yet). The first refresh is due at once when the cache is older than
+/// [`STALE_AT_START`]; after that, [`REFRESH_EVERY`] after the fetch, and at least
+/// [`RETRY_AFTER`] after the last attempt, so a refresh that keeps failing is not retried in a
+/// tight loop.
+pub fn next_refresh(
+    fetched_at: Option<u64>,
+    last_attempt: Option<u64>,
+    now: u64,
+    signed_in: bool,
+) -> Option<u64> {
+    if !signed_in {
+        return None;
+    }
+    let due = match (fetched_at, last_attempt) {
+        (None, None) => now,
+        (Some(fetched), None) => fetched.saturating_add(STALE_AT_START.as_secs()),
+        (fetched, Some(tried)) => {
+            let retry = tried.saturating_add(RETRY_AFTER.as_secs());
+            fetched.map_or(retry, |f| {
+                f.saturating_add(REFRESH_EVERY.as_secs()).max(retry)
+            })
+        }
+    };
+    Some(due.max(now))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn catalog_refreshes_when_stale_at_start_then_every_few_hours_while_signed_in() {
+        const NOW: u64 = 1_795_000_000;
+        let hour = 3600;
+        let stale = STALE_AT_START.as_secs();
+        let every = REFRESH_EVERY.as_secs();
+        let retry = RETRY_AFTER.as_secs();
+        // Nobody signed in: never.
+        assert_eq!(next_refresh(Some(NOW - 10 * hour), None, NOW, false), None);
+        // At start: nothing cached, or a cache older than the limit, at once.
+        assert_eq!(next_refresh(None, None, NOW, true), Some(NOW));
+        assert_eq!(next_refresh(Some(NOW - stale), None, NOW, true), Some(NOW));
+        assert_eq!(
+            next_refresh(Some(NOW - 10 * hour), None, NOW, true),
+            Some(NOW)
+        );
+        // A fresh cache waits until it is stale.
+        assert_eq!(
+            next_refresh(Some(NOW - 10 * 60), None, NOW, true),
+            Some(NOW - 10 * 60 + stale)
+        );
+        // Walk a day in virtual time: each refresh succeeds when it starts.
+        let (mut fetched, mut tried, mut now) = (NOW - 2 * hour, None, NOW);
+        let mut refreshed_at = Vec::new();
+        while now < NOW + 24 * hour {
+            let due = next_refresh(Some(fetched), tried, now, true).unwrap();
+            assert!(due >= now);
+            now = due;
+            refreshed_at.push(now - NOW);
+            tried = Some(now);
+            fetched = now;
+        }
+        assert_eq!(refreshed_at, (0..7).map(|i| i * every).collect::<Vec<_>>());
+        // A failed refresh keeps the old fetch time and is retried later, not at once.
+        let old = NOW - 5 * hour;
+        assert_eq!(
+            next_refresh(Some(old), Some(NOW), NOW, true),
+            Some(NOW + retry)
+        );
+        assert_eq!(
+            next_refresh(None, Some(NOW), NOW + 60, true),
+            Some(NOW + retry)
+        );
+        // A refresh the person asked for moves the next one on.
+        assert_eq!(
+            next_refresh(Some(NOW + hour), Some(NOW), NOW + hour, true),
+            Some(NOW + hour + every)
+        );
+    }
 
     fn region(name: &str) -> Region {
         Region::parse(name).unwrap()

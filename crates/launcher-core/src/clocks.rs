@@ -234,6 +234,17 @@ impl Monitor {
         }
     }
 
+    /// Warns at these lead times from now on (the settings changed). What was already said is
+    /// kept, so a warning already given is not given again.
+    pub fn set_lead_minutes(&mut self, lead_minutes: Vec<u32>) {
+        self.leads = Monitor::new(lead_minutes).leads;
+    }
+
+    /// The lead times it warns at, largest first.
+    pub fn lead_minutes(&self) -> &[u32] {
+        &self.leads
+    }
+
     /// The events due at `now`, each emitted once.
     pub fn tick(&mut self, now: u64, deadlines: &[Deadline]) -> Vec<ClockEvent> {
         let mut events = Vec::new();
@@ -967,6 +978,28 @@ mod tests {
         let mut silent = Monitor::new(Vec::new());
         assert_eq!(silent.tick(end - MINUTE, &session), []);
         assert_eq!(silent.next_wake(end - MINUTE, &session), Some(end));
+    }
+
+    #[test]
+    fn clocks_new_lead_times_apply_from_the_next_tick_without_repeating_a_warning() {
+        let mut m = monitor();
+        let session = [connect("i-1", None, START)];
+        let end = START + CONNECT_SESSION.as_secs();
+        assert_eq!(
+            summary(&m.tick(end - 50 * MINUTE, &session)),
+            [("soon", 60)]
+        );
+        m.set_lead_minutes(vec![30, 0, 120]);
+        assert_eq!(m.lead_minutes(), [120, 30]);
+        assert_eq!(
+            m.next_wake(end - 50 * MINUTE, &session),
+            Some(end - 30 * MINUTE)
+        );
+        assert_eq!(summary(&m.tick(end - 40 * MINUTE, &session)), []);
+        assert_eq!(
+            summary(&m.tick(end - 30 * MINUTE, &session)),
+            [("soon", 30)]
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod region;
 pub mod relay_state;
 pub mod secret;
 pub mod session;
+pub mod settings_file;
 pub mod signin;
 pub mod sigv4;
 pub mod start_url;

@@ -531,6 +531,18 @@ test("settings: shows preferences, validates lead times, saves with set_preferen
   await page.getByRole("button", { name: "Save settings" }).click();
   await page.getByRole("heading", { name: "Managed by your IT department" }).waitFor();
   assert.match(await page.locator('[data-code="policy"]').textContent(), /leadMinutes is locked by policy/);
+
+  // A value the shell refuses as invalid is explained with the shell's reason.
+  await page.evaluate(
+    () =>
+      (window.__mock.state.failures.set_preferences = {
+        code: "invalid_input",
+        message: "a warning 0 minutes before is not possible",
+      }),
+  );
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await page.getByRole("heading", { name: "Check what you entered" }).waitFor();
+  assert.match(await page.locator('[data-code="invalid_input"]').textContent(), /0 minutes before is not possible/);
   await app.close();
 });
 
