@@ -1,13 +1,16 @@
-//! `cargo xtask`: the project's two commands.
+//! `cargo xtask`: the project's commands.
 //!
 //! - `cargo xtask test` installs what a fresh Debian/Ubuntu machine lacks, then runs the fmt check,
 //!   clippy, the build, and every Rust test and the botocore suite inside a private X server, D-Bus
 //!   session and unlocked gnome-keyring. `.ci/run` calls it.
 //! - `cargo xtask demo` starts the emulator's demo organisation and explains how to use it.
+//! - `cargo xtask bench` measures discovery, the warm start and a launch against a generated
+//!   organisation and writes `BENCHMARKS.md`.
 //!
 //! Promises: `test` exits non-zero when any stage fails and ends its output with one line
 //! `N passed, N failed`; nothing here needs more than std and anyhow.
 
+mod bench;
 mod demo;
 mod install;
 mod json;
@@ -32,6 +35,12 @@ commands:
       --quick       skip the fmt check and clippy
   demo
       build and start the emulator's demo organisation (not auto-approving) until Ctrl-C
+  bench [--quick]
+      build the emulator and connect-launcher in release mode, then measure discovery of
+      1,000 accounts at the portal's rate limit, the warm start and a launch, each against a
+      floor measured in the same run; print a table and write BENCHMARKS.md. Needs a D-Bus
+      session with an unlocked Secret Service (the launcher keeps its session there)
+      --quick       100 accounts and 5 runs of each timing instead of 20
 ";
 
 fn main() -> ExitCode {
@@ -67,6 +76,16 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
                 bail!("unknown flag `{f}` for `demo`\n\n{USAGE}");
             }
             demo::demo(&ws)
+        }
+        "bench" => {
+            let mut quick = false;
+            for f in flags {
+                match f.as_str() {
+                    "--quick" => quick = true,
+                    other => bail!("unknown flag `{other}` for `bench`\n\n{USAGE}"),
+                }
+            }
+            bench::bench(&ws, bench::Scale::new(quick))
         }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

@@ -1,5 +1,6 @@
 //! The control API (`{web}/_emulator/…`) with which tests and demos in other processes move the
-//! emulated clock, inject faults, approve or deny device codes and revoke sessions.
+//! emulated clock, inject faults, approve or deny device codes and revoke sessions, and with which
+//! benchmarks read how many portal requests arrived (`/_emulator/stats`).
 //!
 //! Promises: every call answers JSON; a bad argument is a 400 that says what a good one looks like.
 
@@ -55,6 +56,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/_emulator/health",
             get(|| async { Json(json!({"ok": true})) }),
         )
+        .route("/_emulator/stats", get(stats))
         .route("/_emulator/clock/advance", post(advance))
         .route("/_emulator/faults", post(add_faults).delete(clear_faults))
         .route("/_emulator/approve", post(approve))
@@ -78,6 +80,15 @@ fn bad(message: impl Into<String>) -> Response {
 
 fn ok(v: serde_json::Value) -> Response {
     Json(v).into_response()
+}
+
+/// Counters since the emulator started: portal API requests (throttled ones included) and how many
+/// of them the portal's rate limit refused.
+async fn stats(State(s): State<Arc<Shared>>) -> Response {
+    ok(json!({
+        "portal_requests": s.faults.portal_request_count(),
+        "throttled": s.faults.throttled_count(),
+    }))
 }
 
 async fn advance(State(s): State<Arc<Shared>>, Query(q): Q) -> Response {

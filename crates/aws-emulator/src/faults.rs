@@ -88,6 +88,7 @@ pub struct Faults {
     latency_ms: AtomicU64,
     bucket: Mutex<Option<Bucket>>,
     throttled: AtomicU64,
+    portal_requests: AtomicU64,
 }
 
 impl Faults {
@@ -97,6 +98,7 @@ impl Faults {
             latency_ms: AtomicU64::new(latency.as_millis() as u64),
             bucket: Mutex::new(None),
             throttled: AtomicU64::new(0),
+            portal_requests: AtomicU64::new(0),
         };
         f.set_rate_limit(portal_rate_limit);
         f
@@ -164,6 +166,16 @@ impl Faults {
     pub fn throttled_count(&self) -> u64 {
         self.throttled.load(Ordering::Relaxed)
     }
+
+    /// Counts one portal API request (admitted or not); `server::run_op` calls it.
+    pub fn count_portal_request(&self) {
+        self.portal_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many portal API requests have arrived so far, throttled ones included.
+    pub fn portal_request_count(&self) -> u64 {
+        self.portal_requests.load(Ordering::Relaxed)
+    }
 }
 
 #[cfg(test)]
@@ -204,5 +216,14 @@ mod tests {
         let admitted = (0..20).filter(|_| f.admit_portal()).count();
         assert!((5..=6).contains(&admitted), "{admitted}");
         assert!(f.throttled_count() >= 14);
+    }
+
+    #[test]
+    fn counts_portal_requests() {
+        let f = Faults::new(Duration::ZERO, None);
+        assert_eq!(f.portal_request_count(), 0);
+        f.count_portal_request();
+        f.count_portal_request();
+        assert_eq!(f.portal_request_count(), 2);
     }
 }

@@ -43,6 +43,9 @@ where
         tokio::time::sleep(latency).await;
     }
     tracing::debug!(operation, "request");
+    if service == Service::Portal {
+        shared.faults.count_portal_request();
+    }
     if service == Service::Portal && !shared.faults.admit_portal() {
         return finish(shared, ApiError::throttled(service).into_response());
     }

@@ -744,6 +744,45 @@ async fn throttling_is_retried_and_decoded() {
     assert!(throttled >= 4, "{throttled}");
 }
 
+/// `GET /_emulator/stats` as (portal_requests, throttled).
+fn stats(emu: &Emulator) -> (u64, u64) {
+    let (status, _, body) = http(
+        "GET",
+        &format!("{}/_emulator/stats", emu.urls().web),
+        &[],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    (
+        v["portal_requests"].as_u64().unwrap(),
+        v["throttled"].as_u64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn stats_count_portal_requests_and_throttles() {
+    let w = World::new();
+    let (token, _) = w.sign_in(SAM).await;
+    assert_eq!(stats(&w.emu), (0, 0), "sign-in makes no portal request");
+    let no_retry = sso_client(&w.emu, aws_sdk_sso::config::retry::RetryConfig::disabled());
+    w.emu.faults().set_rate_limit(Some(2.0));
+    let mut refused = 0;
+    for _ in 0..6 {
+        if no_retry
+            .list_accounts()
+            .access_token(&token)
+            .send()
+            .await
+            .is_err()
+        {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 3, "{refused}");
+    assert_eq!(stats(&w.emu), (6, refused));
+}
+
 #[tokio::test]
 async fn injected_faults_reach_the_client() {
     let w = World::new();
