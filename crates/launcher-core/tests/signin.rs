@@ -223,9 +223,10 @@ async fn browser_sign_in_with_pkce_stores_the_session() {
 }
 
 #[tokio::test]
-async fn denied_browser_sign_in_is_a_clear_error() {
+async fn an_unapproved_browser_sign_in_times_out_cleanly() {
     let w = World::new(Options::new(Org::demo()));
-    // No auto-approval and a browser that cannot click: the listener times out, cleanly.
+    // No auto-approval and a browser that cannot click: the listener gives up after its (short)
+    // wait with a message that says what to do, and nothing is stored.
     let opts = SignInOptions {
         flow: Flow::Browser,
         wait: Duration::from_millis(300),
