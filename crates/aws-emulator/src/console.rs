@@ -12,16 +12,20 @@
 //!   404; the role may federate (a permission set with `connect_federation`, or a SAML
 //!   application's role in that account), else 403 `access-denied` with Connect's text; the role
 //!   session name is a Connect user of the instance (case-sensitive), else 403 `not-onboarded`;
-//! - then a Connect session starts that lasts [`CONNECT_SESSION_SECS`] (12 h, whatever the console
-//!   session's length), its cookie is set on the instance site, and the browser is sent to the page
-//!   named by `destination`: absent → the admin home (`/` on `{alias}.my.connect.aws`,
+//! - then the sign-in is handed to the instance's own site (as real Connect finishes sign-in on the
+//!   instance's domain): a redirect to its `/auth/handoff?code=…` (`/connect/auth/handoff` on
+//!   `{alias}.awsapps.com`) with a one-time code that lives [`crate::instance_site::HANDOFF_SECS`].
+//!   The site decides whether the browser keeps its Connect session or starts one of
+//!   [`CONNECT_SESSION_SECS`] (12 h, whatever the console session's length), and sends the browser
+//!   to the page named by `destination`: absent → the admin home (`/` on `{alias}.my.connect.aws`,
 //!   `/connect/home` on `{alias}.awsapps.com`); `new_domain=true` selects `{alias}.my.connect.aws`
 //!   whatever domain the instance has and drops a `/connect` prefix from the destination; the
 //!   legacy domain gets the `/connect` prefix added when missing. Both documented separators of
 //!   `new_domain` are accepted (`&new_domain=true`, and `%26new_domain=true` inside the
 //!   destination). A `VDIPlatform` parameter, beside or inside the destination, is kept. An `https`
 //!   (or `http`, made `https` as Connect does) destination is followed when the emulator plays its
-//!   host; otherwise a page with id `external-destination` names it as an approved origin.
+//!   host; otherwise a page with id `external-destination` names it as an approved origin (both
+//!   after the handoff, on the instance's own domain).
 
 use std::sync::Arc;
 
@@ -31,7 +35,7 @@ use axum::response::Response;
 
 use crate::org::{ConnectInstance, DomainForm};
 use crate::pages::{self, escape};
-use crate::state::{ConnectSession, ConsoleSession, Shared};
+use crate::state::{ConnectHandoff, ConsoleSession, Shared};
 use crate::web::{self, Partition};
 
 /// The console session cookie (`Path=/`, see the module doc).
@@ -305,52 +309,31 @@ fn federate(
             return pages::error_page(StatusCode::BAD_REQUEST, "Invalid destination", &message)
         }
     };
-    let now = shared.clock.epoch_secs();
-    let id = crate::ids::random_b64(32);
-    shared.state.lock().unwrap().connect_sessions.insert(
-        id.clone(),
-        ConnectSession {
+    // Connect finishes the sign-in on the instance's own site, which alone sees the browser's
+    // Connect session cookie: hand the federation over with a one-time code.
+    let (host, next) = match target {
+        Target::Instance { host, path } => (host, path),
+        // The session is made for the instance's own site, as Connect does before handing over.
+        Target::External(url) => (web::instance_host(&instance.alias, instance.domain), url),
+    };
+    let code = crate::ids::random_b64(32);
+    let expires_at = shared.clock.epoch_secs() + crate::instance_site::HANDOFF_SECS;
+    shared.state.lock().unwrap().connect_handoffs.insert(
+        code.clone(),
+        ConnectHandoff {
             instance_id: instance.id.clone(),
             user: session.user.clone(),
-            started: now,
-            ends_at: now + CONNECT_SESSION_SECS,
+            host: host.clone(),
+            next,
+            expires_at,
         },
     );
-    match target {
-        Target::Instance { host, path } => {
-            let cookie = web::set_cookie(
-                &connect_cookie(&instance.alias),
-                &id,
-                &web::cookie_path(&host),
-            );
-            web::redirect(&shared.urls.web_url(&host, &path), &[cookie])
-        }
-        Target::External(url) => {
-            // The session is made for the instance's own site, as Connect does before handing over.
-            let host = web::instance_host(&instance.alias, instance.domain);
-            let cookie = web::set_cookie(
-                &connect_cookie(&instance.alias),
-                &id,
-                &web::cookie_path(&host),
-            );
-            match web::to_emulator_url(&shared.urls, &url).filter(|_| {
-                web::https_host(&url).is_some_and(|h| web::classify(&shared.org, &h).is_some())
-            }) {
-                Some(emulated) => web::redirect(&emulated, &[cookie]),
-                None => web::with_cookies(
-                    pages::page(
-                        StatusCode::OK,
-                        "Amazon Connect",
-                        &format!(
-                            r#"<h1 id="external-destination">Opening an approved origin</h1><p>Amazon Connect sends you to <code id="external-url">{}</code>, which must be one of the instance's approved origins. The emulator does not play that site.</p>"#,
-                            escape(&url)
-                        ),
-                    ),
-                    &[cookie],
-                ),
-            }
-        }
-    }
+    web::redirect(
+        &shared
+            .urls
+            .web_url(&host, &crate::instance_site::handoff_path(&host, &code)),
+        &[],
+    )
 }
 
 #[cfg(test)]

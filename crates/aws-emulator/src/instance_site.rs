@@ -18,6 +18,16 @@
 //! - `/logout` ends the session if there is one, clears the cookie and says so (id `logged-out`),
 //!   with or without a session.
 //!
+//! - `GET /auth/handoff?code=…` finishes a console federation (see [`crate::console`]): the code
+//!   works once, for [`HANDOFF_SECS`], on the host it was made for, else 401 (id `sign-in-failed`).
+//!   The path is the emulator's own: real Connect finishes federation on the instance's domain too,
+//!   but its exact URL is not documented;
+//! - a sign-in (a handoff or `/auth/sign-in`) while the browser holds a valid Connect session of
+//!   this instance for the same user KEEPS that session: its login time, so its 12 h end does not
+//!   move and no new cookie is set. Connect documents only one reset, logging out and signing in
+//!   again (`connect-sign-in.md` §0.3, §1.6), so the emulator takes the pessimistic reading; after
+//!   `/logout` (or the 12 h, or as another user) a sign-in starts a new 12 h session and sets its
+//!   cookie;
 //! - `POST /auth/sign-in` (form `credentials`, the JSON `Credentials` of Connect
 //!   `GetFederationToken`, and `destination`, a path on this site or an `https` URL of it) starts a
 //!   Connect session for the token's user when the access token was issued for this instance and
@@ -42,6 +52,22 @@ const LEGACY_PREFIX: &str = "/connect";
 
 /// Where `GetFederationToken` credentials are posted (after the legacy prefix).
 const SIGN_IN_PATH: &str = "/auth/sign-in";
+
+/// Where the console's federate link hands a sign-in over (after the legacy prefix).
+const HANDOFF_PATH: &str = "/auth/handoff";
+
+/// How long a handoff code works: one redirect's worth, like a sign-in token's short life.
+pub const HANDOFF_SECS: u64 = 60;
+
+/// The path and query of the handoff page for `code` on an instance host.
+pub fn handoff_path(host: &str, code: &str) -> String {
+    let prefix = if host.ends_with(".awsapps.com") {
+        LEGACY_PREFIX
+    } else {
+        ""
+    };
+    format!("{prefix}{HANDOFF_PATH}?code={code}")
+}
 
 /// The `credentials` field of `/auth/sign-in`.
 #[derive(Debug, serde::Deserialize)]
@@ -123,6 +149,9 @@ pub async fn handle(
     };
     if path == Some(SIGN_IN_PATH) && req.method() == Method::POST {
         return sign_in(&shared, host, instance, domain, req).await;
+    }
+    if path == Some(HANDOFF_PATH) && req.method() == Method::GET {
+        return handoff(&shared, host, instance, &req);
     }
     let Some(page) = path.and_then(|p| Page::at(p, domain)) else {
         return web::not_found(host, &full_path);
@@ -228,6 +257,7 @@ async fn sign_in(
     domain: DomainForm,
     req: Request,
 ) -> Response {
+    let headers = req.headers().clone();
     let pairs = match web::form_pairs(req.into_body()).await {
         Ok(p) => p,
         Err(resp) => return resp,
@@ -277,20 +307,89 @@ async fn sign_in(
     let Some(user) = user else {
         return failed("the access token is not valid for this instance");
     };
+    let cookies = signed_in(
+        shared,
+        host,
+        instance,
+        &user,
+        web::cookie(&headers, &connect_cookie(&instance.alias)),
+    );
+    web::redirect(&shared.urls.web_url(host, &path), &cookies)
+}
+
+/// The Connect session a sign-in of `user` lands in (see the module doc): the browser's own
+/// (`held`, its cookie value) while it is valid for this instance and user, else a new one of 12 h.
+/// Returns the cookies to set: none when the session is kept.
+fn signed_in(
+    shared: &Shared,
+    host: &str,
+    instance: &ConnectInstance,
+    user: &str,
+    held: Option<String>,
+) -> Vec<String> {
+    let now = shared.clock.epoch_secs();
+    let mut state = shared.state.lock().unwrap();
+    let kept = held.as_ref().is_some_and(|id| {
+        state
+            .connect_sessions
+            .get(id)
+            .is_some_and(|s| s.instance_id == instance.id && s.user == user && s.ends_at > now)
+    });
+    if kept {
+        return Vec::new();
+    }
     let id = crate::ids::random_b64(32);
-    shared.state.lock().unwrap().connect_sessions.insert(
+    state.connect_sessions.insert(
         id.clone(),
         ConnectSession {
             instance_id: instance.id.clone(),
-            user,
+            user: user.to_owned(),
             started: now,
             ends_at: now + CONNECT_SESSION_SECS,
         },
     );
-    let cookie = web::set_cookie(
+    vec![web::set_cookie(
         &connect_cookie(&instance.alias),
         &id,
         &web::cookie_path(host),
-    );
-    web::redirect(&shared.urls.web_url(host, &path), &[cookie])
+    )]
+}
+
+/// `GET /auth/handoff?code=…`: finishes a console federation on this site.
+fn handoff(shared: &Shared, host: &str, instance: &ConnectInstance, req: &Request) -> Response {
+    let code = web::param(&web::query_pairs(req.uri()), "code").map(str::to_owned);
+    let now = shared.clock.epoch_secs();
+    // One use: the code is gone whatever happens next.
+    let handoff = code
+        .and_then(|c| shared.state.lock().unwrap().connect_handoffs.remove(&c))
+        .filter(|h| h.instance_id == instance.id && h.host == host && h.expires_at > now);
+    let Some(handoff) = handoff else {
+        return pages::page(
+            StatusCode::UNAUTHORIZED,
+            "Amazon Connect",
+            r#"<h1 id="sign-in-failed">Sign-in failed</h1><p class="error">This sign-in link was already used, has expired or is not for this instance. Sign in again through your identity provider.</p>"#,
+        );
+    };
+    let held = web::cookie(req.headers(), &connect_cookie(&instance.alias));
+    let cookies = signed_in(shared, host, instance, &handoff.user, held);
+    if handoff.next.starts_with('/') {
+        return web::redirect(&shared.urls.web_url(host, &handoff.next), &cookies);
+    }
+    let url = handoff.next;
+    match web::to_emulator_url(&shared.urls, &url)
+        .filter(|_| web::https_host(&url).is_some_and(|h| web::classify(&shared.org, &h).is_some()))
+    {
+        Some(emulated) => web::redirect(&emulated, &cookies),
+        None => web::with_cookies(
+            pages::page(
+                StatusCode::OK,
+                "Amazon Connect",
+                &format!(
+                    r#"<h1 id="external-destination">Opening an approved origin</h1><p>Amazon Connect sends you to <code id="external-url">{}</code>, which must be one of the instance's approved origins. The emulator does not play that site.</p>"#,
+                    escape(&url)
+                ),
+            ),
+            &cookies,
+        ),
+    }
 }

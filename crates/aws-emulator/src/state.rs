@@ -153,6 +153,21 @@ pub struct ConnectSession {
     pub ends_at: u64,
 }
 
+/// A one-time code with which the console's federate link hands a sign-in to an instance's own
+/// site, which alone sees (and sets) the browser's Connect session cookie.
+#[derive(Debug, Clone)]
+pub struct ConnectHandoff {
+    pub instance_id: String,
+    /// The Connect username (the role session name).
+    pub user: String,
+    /// The instance host the code is for (`{alias}.my.connect.aws` or `{alias}.awsapps.com`).
+    pub host: String,
+    /// Where the browser goes once signed in: a path on `host`, or an `https` URL elsewhere.
+    pub next: String,
+    /// Epoch seconds.
+    pub expires_at: u64,
+}
+
 /// Tokens from Connect GetFederationToken for one Connect user of one instance.
 #[derive(Debug, Clone)]
 pub struct FederationToken {
@@ -180,6 +195,8 @@ pub struct State {
     pub signin_tokens: HashMap<String, SigninToken>,
     pub console_sessions: HashMap<String, ConsoleSession>,
     pub connect_sessions: HashMap<String, ConnectSession>,
+    /// Federations on their way from the console to an instance's site, by one-time code.
+    pub connect_handoffs: HashMap<String, ConnectHandoff>,
     /// Browser sign-ins to the portal (cookie `idc_session` → portal session id).
     pub browser_sessions: HashMap<String, String>,
     /// Connect GetFederationToken results, by access token, for the instance's `/auth/sign-in`.

@@ -257,7 +257,25 @@ fn console_login(
 fn federate(url: &str, console_cookie: &str, alias: &str) -> (String, String, String) {
     let r = get(url, &[("aws_console_session", console_cookie)]);
     let name = format!("connect_session_{alias}");
+    assert!(
+        r.set_cookie(&name).is_none(),
+        "the console cannot set the instance site's cookie"
+    );
+    let r = handoff(&r, alias);
     (name.clone(), r.cookie(&name), r.location().to_owned())
+}
+
+/// Follows a federate response's redirect to the instance site's handoff page with no Connect
+/// cookie, checking it is one: returns the handoff page's response.
+fn handoff(federated: &Resp, alias: &str) -> Resp {
+    let at = federated.location();
+    assert!(
+        at.contains(&format!("/{alias}."))
+            && (at.contains(".my.connect.aws/auth/handoff?code=")
+                || at.contains(".awsapps.com/connect/auth/handoff?code=")),
+        "federate hands over to the instance's own site: {at}"
+    );
+    get(at, &[])
 }
 
 /// Signs in to the access portal as `user`; returns the `idc_session` cookie.
@@ -319,6 +337,16 @@ fn federation_login_opens_the_ccp() {
 
     let before = emu.clock().epoch_secs();
     let r = get(&federate_at, &[("aws_console_session", &console)]);
+    assert!(
+        r.location().starts_with(&web(
+            &emu,
+            "acme-staging.my.connect.aws",
+            "/auth/handoff?code="
+        )),
+        "{}",
+        r.location()
+    );
+    let r = get(r.location(), &[]);
     let after = emu.clock().epoch_secs();
     assert_eq!(
         r.location(),
@@ -734,7 +762,10 @@ fn legacy_domain_pages_live_under_connect_and_new_domain_moves_them() {
         "eu-west-2.console.aws.amazon.com",
         &format!("/connect/federate/{EMEA}?destination=%2Fconnect%2Fccp-v2&new_domain=true"),
     );
-    let r = get(&moved, &[("aws_console_session", &console)]);
+    let r = handoff(
+        &get(&moved, &[("aws_console_session", &console)]),
+        "acme-emea",
+    );
     assert_eq!(
         r.location(),
         web(&emu, "acme-emea.my.connect.aws", "/ccp-v2")
@@ -752,7 +783,10 @@ fn legacy_domain_pages_live_under_connect_and_new_domain_moves_them() {
         "eu-west-2.console.aws.amazon.com",
         &format!("/connect/federate/{EMEA}?destination=%2Fagent-app-v2?VDIPlatform=CITRIX_413"),
     );
-    let r = get(&vdi, &[("aws_console_session", &console)]);
+    let r = handoff(
+        &get(&vdi, &[("aws_console_session", &console)]),
+        "acme-emea",
+    );
     assert_eq!(
         r.location(),
         web(
@@ -849,6 +883,95 @@ fn connect_sessions_end_after_twelve_hours_and_on_logout() {
         &[("connect_session_acme-prod", &connect)],
     );
     assert_eq!(r.status, 401);
+}
+
+/// Connect's 12 h are fixed from login: signing in again while the browser holds the session keeps
+/// it (and its end); only after `/logout` does a sign-in start a new 12 h.
+#[test]
+fn a_new_federation_keeps_the_connect_session_until_logout() {
+    let emu = emulator();
+    let iso =
+        |secs: u64| aws_emulator::clock::iso8601(std::time::UNIX_EPOCH + Duration::from_secs(secs));
+    let destination = federate_url(
+        "us-east-1.console.aws.amazon.com",
+        STAGING,
+        "?destination=%2Fccp-v2",
+    );
+    // A fresh console sign-in each time (its session is shorter than the shift).
+    let federated = |emu: &Emulator| {
+        let (console, at) = console_login(
+            emu,
+            ALEX,
+            "444455556666",
+            "ConnectAgent",
+            "signin.aws.amazon.com",
+            &destination,
+        );
+        get(&at, &[("aws_console_session", &console)])
+    };
+    let name = "connect_session_acme-staging";
+    let ccp = web(&emu, "acme-staging.my.connect.aws", "/ccp-v2");
+
+    let first_at = emu.clock().epoch_secs();
+    let r = handoff(&federated(&emu), "acme-staging");
+    assert_eq!(r.location(), ccp);
+    let first = r.cookie(name);
+    let page = get(&ccp, &[(name, &first)]);
+    assert_eq!(
+        page.text_of("session-ends"),
+        Some(iso(first_at + 12 * HOUR))
+    );
+
+    // Seven hours on, a new federation in the same browser: the session (and its end) is kept.
+    emu.clock().advance(Duration::from_secs(7 * HOUR));
+    let r = federated(&emu);
+    let at = r.location().to_owned();
+    let kept = get(&at, &[(name, &first)]);
+    assert_eq!(kept.location(), ccp);
+    assert_eq!(kept.set_cookie(name), None, "no new session, no new cookie");
+    let page = get(&ccp, &[(name, &first)]);
+    assert_eq!(
+        page.text_of("session-ends"),
+        Some(iso(first_at + 12 * HOUR)),
+        "signing in again does not move Connect's 12 h"
+    );
+    // A handoff code works once.
+    let again = get(&at, &[(name, &first)]);
+    assert_eq!(again.status, 401);
+    assert!(again.body.contains(r#"id="sign-in-failed""#));
+
+    // Logout, then a new federation: a new session whose 12 h run from now.
+    let out = get(
+        &web(&emu, "acme-staging.my.connect.aws", "/logout"),
+        &[(name, &first)],
+    );
+    assert!(out.body.contains(r#"id="logged-out""#));
+    let relaunched_at = emu.clock().epoch_secs();
+    // (A browser that kept the stale cookie gets a new session too.)
+    let r = get(federated(&emu).location(), &[(name, &first)]);
+    assert_eq!(r.location(), ccp);
+    let second = r.cookie(name);
+    assert_ne!(second, first);
+    let page = get(&ccp, &[(name, &second)]);
+    assert_eq!(
+        page.text_of("session-ends"),
+        Some(iso(relaunched_at + 12 * HOUR))
+    );
+
+    // A handoff code is short-lived, and only for the instance it was made for.
+    let r = federated(&emu);
+    emu.clock().advance(Duration::from_secs(
+        aws_emulator::instance_site::HANDOFF_SECS + 1,
+    ));
+    assert_eq!(get(r.location(), &[]).status, 401, "an expired code");
+    let r = federated(&emu);
+    let code = &r.location()[r.location().find("code=").unwrap()..];
+    let elsewhere = web(
+        &emu,
+        "acme-prod.my.connect.aws",
+        &format!("/auth/handoff?{code}"),
+    );
+    assert_eq!(get(&elsewhere, &[]).status, 401, "another instance's site");
 }
 
 #[test]
