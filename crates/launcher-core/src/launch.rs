@@ -179,6 +179,11 @@ pub enum LaunchError {
     Record(#[from] crate::session::SessionError),
     #[error("the instance's region `{0}` is not one this version knows; refresh the list with `connect-launcher list --refresh`")]
     Region(String),
+    #[error("{instance} cannot be re-launched from here: its Connect web address is unknown (it opens through a SAML application), so the app cannot log you out of Connect first, and signing in again without logging out keeps the old 12 hours. Between contacts, log out in the CCP (Settings, then Log out) and launch {instance} again; or ask IT to pin it in the policy with its alias (`alias` in `[instances.{instance_id}]`) so re-launch can do both for you")]
+    NoLogoutAddress {
+        instance: String,
+        instance_id: String,
+    },
 }
 
 impl LaunchError {
@@ -534,6 +539,10 @@ pub async fn prepare(
 const SAML_SWITCH_NOTE: &str = "--switch was not needed: a SAML application starts a console session of its own, which replaces the earlier one";
 
 /// Opens a prepared launch in the browser and records it for the session clocks.
+///
+/// Signing in again does not restart Connect's 12 h (only a logout does, see [`relaunch`]), so
+/// while the instance's last recorded session is still running the record keeps its start: the
+/// clock may then warn early (if the agent logged out of the CCP by hand), never late.
 pub fn open(
     deps: &Deps,
     entry: &CatalogEntry,
@@ -544,6 +553,33 @@ pub fn open(
         let url = Url::parse(prepared.url.expose()).map_err(|_| UrlRefused::NotAUrl)?;
         deps.opener.open(&url)?;
     }
+    let now = crate::session::epoch(deps.clock.now());
+    let launches = crate::launches::load(&deps.dirs.state);
+    let started = connect_session_start(&launches, &entry.instance_id, now).unwrap_or(now);
+    record(deps, entry, prepared, started)
+}
+
+/// When the Connect session of `instance_id` that is still running at `now` started, going by the
+/// recorded launches.
+pub fn connect_session_start(
+    launches: &[crate::launches::Launch],
+    instance_id: &str,
+    now: u64,
+) -> Option<u64> {
+    launches
+        .iter()
+        .filter(|l| l.instance_id == instance_id)
+        .map(|l| l.launched_at)
+        .filter(|&at| at <= now && at + crate::clocks::CONNECT_SESSION.as_secs() > now)
+        .max()
+}
+
+fn record(
+    deps: &Deps,
+    entry: &CatalogEntry,
+    prepared: &PreparedLaunch,
+    launched_at: u64,
+) -> Result<(), LaunchError> {
     crate::launches::record(
         &deps.dirs.state,
         crate::launches::Launch {
@@ -551,31 +587,46 @@ pub fn open(
             alias: entry.alias.clone(),
             region: entry.region.clone(),
             destination: prepared.destination.clone(),
-            launched_at: crate::session::epoch(deps.clock.now()),
+            launched_at,
         },
     )?;
     Ok(())
 }
 
-/// Re-launches an entry so that Connect's fixed 12 h restart: a fresh federation of the same
-/// entry, opened and recorded (the record is what restarts the clock).
+/// How long a re-launch waits between opening Connect's logout page and opening the new sign-in.
+/// The browser loads the two in tabs of their own, concurrently; a logout that reached Connect
+/// after the new sign-in would end the new session (or, signed in again before the logout, the
+/// sign-in would keep the old session and its old 12 h). The logout is one small request, so two
+/// seconds lets the browser send it first while the agent hardly notices the pause.
+pub const RELAUNCH_LOGOUT_WAIT: Duration = Duration::from_secs(2);
+
+/// Connect's logout page for an entry, on the domain its launches land on (`new_domain` moves a
+/// permission-set launch to `my.connect.aws`). `None` when its alias is unknown.
+pub fn relaunch_logout_url(entry: &CatalogEntry, request: &LaunchRequest, via: Via) -> Option<Url> {
+    let domain = match (via, request.new_domain) {
+        (Via::PermissionSet, Some(true)) => DomainForm::New,
+        _ => entry.domain,
+    };
+    crate::end_shift::connect_logout_url(entry.alias.as_deref()?, domain)
+}
+
+/// Re-launches an entry so that Connect's fixed 12 h restart between contacts: Connect's session
+/// is hard 12 h from login, and the only reset is to log out and sign in again
+/// (`connect-sign-in.md` §0.3, §1.6). So, in the browser the launch would use:
 ///
-/// Connect's session can only be renewed by signing in again. The obvious recipe, opening the
-/// instance's Connect logout page and then the new launch, races in the browser: the two tabs load
-/// concurrently, and a logout that lands after the new sign-in ends the new session. The app
-/// cannot fetch the logout page itself (the session cookie lives in the browser) and Connect's
-/// logout page cannot redirect onward, so exactly one URL is opened:
+/// 1. the new launch is prepared first (a portal or onboarding failure leaves the running
+///    session alone);
+/// 2. the instance's Connect logout page (`https://{alias}.my.connect.aws/logout`, or the legacy
+///    `https://{alias}.awsapps.com/connect/logout`) is opened;
+/// 3. [`RELAUNCH_LOGOUT_WAIT`] passes on the injected clock, so the logout is sent first;
+/// 4. the fresh federation is opened: through a permission set with the console sign-in's logout
+///    hop in front (`switch_console_session`), so a new console session starts too; through a
+///    SAML application, its deep link again;
+/// 5. the launch is recorded at that moment, so the clocks count 12 h from it.
 ///
-/// - through a permission set, the console sign-in's logout hop in front of the login URL
-///   (`switch_console_session`): the earlier console session ends, a new one starts, and the
-///   console's federate link starts a new Connect session with its own 12 h, whose cookie
-///   replaces the old one in the browser (the emulator does exactly this; a test proves the new
-///   end is 12 h from the re-launch);
-/// - through a SAML application, its deep link again: the application starts a new console and
-///   Connect session of its own.
-///
-/// The old Connect tab then works on the new session when it next reloads; its old server-side
-/// session is left to run out.
+/// Every URL passes the URL gate. An entry whose alias is unknown (known only through a SAML
+/// application) has no logout page the app can open, so it is refused with what to do instead,
+/// and nothing is opened.
 pub async fn relaunch(
     deps: &Deps,
     endpoints: &Endpoints,
@@ -585,12 +636,27 @@ pub async fn relaunch(
     request: &LaunchRequest,
 ) -> Result<PreparedLaunch, LaunchError> {
     let (_, via) = choose_method(entry, request)?;
+    let logout =
+        relaunch_logout_url(entry, request, via).ok_or_else(|| LaunchError::NoLogoutAddress {
+            instance: entry_name(entry),
+            instance_id: entry.instance_id.clone(),
+        })?;
+    let logout = UrlPolicy::new(endpoints).check_url(logout)?;
     let request = LaunchRequest {
         switch_console_session: via == Via::PermissionSet,
         ..request.clone()
     };
     let prepared = prepare(deps, endpoints, start_url, token, entry, &request).await?;
-    open(deps, entry, &prepared, false)?;
+    let sign_in = Url::parse(prepared.url.expose()).map_err(|_| UrlRefused::NotAUrl)?;
+    deps.opener.open(&endpoints.reachable(logout.as_url()))?;
+    deps.clock.sleep(RELAUNCH_LOGOUT_WAIT).await;
+    deps.opener.open(&sign_in)?;
+    record(
+        deps,
+        entry,
+        &prepared,
+        crate::session::epoch(deps.clock.now()),
+    )?;
     Ok(prepared)
 }
 
@@ -817,6 +883,75 @@ mod tests {
         );
         let none = resolved("", "", Default::default());
         assert_eq!(chosen(&none, &acme, None), (None, None));
+    }
+
+    #[test]
+    fn relaunch_logs_out_where_the_launch_lands() {
+        let url = |e: &CatalogEntry, new_domain: Option<bool>, via: Via| {
+            let request = LaunchRequest {
+                new_domain,
+                ..Default::default()
+            };
+            relaunch_logout_url(e, &request, via).map(|u| u.to_string())
+        };
+        let acme = entry(vec![ps()]);
+        assert_eq!(
+            url(&acme, None, Via::PermissionSet).as_deref(),
+            Some("https://acme.my.connect.aws/logout")
+        );
+        let legacy = CatalogEntry {
+            domain: DomainForm::Legacy,
+            ..entry(vec![ps(), saml()])
+        };
+        assert_eq!(
+            url(&legacy, None, Via::PermissionSet).as_deref(),
+            Some("https://acme.awsapps.com/connect/logout")
+        );
+        assert_eq!(
+            url(&legacy, Some(true), Via::PermissionSet).as_deref(),
+            Some("https://acme.my.connect.aws/logout"),
+            "new_domain=true lands a permission-set launch on my.connect.aws"
+        );
+        assert_eq!(
+            url(&legacy, Some(true), Via::SamlApplication).as_deref(),
+            Some("https://acme.awsapps.com/connect/logout"),
+            "a SAML application's relay state decides its own domain"
+        );
+        let unknown = CatalogEntry {
+            alias: None,
+            ..entry(vec![saml()])
+        };
+        assert_eq!(url(&unknown, None, Via::SamlApplication), None);
+    }
+
+    #[test]
+    fn a_launch_within_the_12_hours_keeps_the_running_sessions_start() {
+        use crate::launches::Launch;
+        let twelve = crate::clocks::CONNECT_SESSION.as_secs();
+        let at = |id: &str, launched_at: u64| Launch {
+            instance_id: id.into(),
+            alias: None,
+            region: "us-east-1".into(),
+            destination: "ccp".into(),
+            launched_at,
+        };
+        let launches = [at("a", 1_000), at("b", 5_000), at("a", 3_000)];
+        assert_eq!(connect_session_start(&launches, "a", 4_000), Some(3_000));
+        assert_eq!(
+            connect_session_start(&launches, "a", 1_000 + twelve),
+            Some(3_000)
+        );
+        assert_eq!(
+            connect_session_start(&launches, "a", 3_000 + twelve),
+            None,
+            "ended"
+        );
+        assert_eq!(connect_session_start(&launches, "c", 4_000), None);
+        assert_eq!(
+            connect_session_start(&launches, "b", 4_000),
+            None,
+            "a launch after now (a clock set back) is not running"
+        );
     }
 
     #[test]

@@ -102,8 +102,8 @@ async fn launch(w: &World, creds: &RoleCredentials, user: &str, case: &Case) {
     assert_eq!(landed.text_of("connect-user").as_deref(), Some(user));
     assert_eq!(landed.text_of("destination").as_deref(), Some(path));
     assert_eq!(landed.text_of("vdi-platform").as_deref(), case.vdi_shown);
-    // Sign-in, the console's federate link, the instance page.
-    assert_eq!(landed.hops.len(), 3, "{:?}", landed.hops);
+    // Sign-in, the console's federate link, the instance site's handoff, the instance page.
+    assert_eq!(landed.hops.len(), 4, "{:?}", landed.hops);
 }
 
 fn login_prefix(signin_host: &str, issuer: &str, federate: &str) -> String {

@@ -2,8 +2,8 @@
 //! TOML string, resolved by `config::resolve`) reach the catalog through `discovery::options`;
 //! a launch takes the VDI platform, `new_domain` and the instance's own destination from the
 //! settings (its URL compared whole, but for the random sign-in token) and lands on that page;
-//! `switch_console_session` signs out of the earlier instance's console session first; a re-launch
-//! starts a new Connect session whose 12 h run from the re-launch.
+//! `switch_console_session` signs out of the earlier instance's console session first. (Re-launch
+//! is proven in `relaunch.rs`.)
 
 mod emulated_org;
 
@@ -444,8 +444,8 @@ async fn switching_signs_out_of_the_earlier_console_session_first() {
     assert_eq!(landed.status, 200, "{}", landed.body);
     assert_eq!(landed.text_of("instance-id").as_deref(), Some(NW_STAGING));
     assert_eq!(landed.text_of("connect-user").as_deref(), Some(RILEY));
-    // Sign-out, sign-in, the console's federate link, the instance page.
-    assert_eq!(landed.hops.len(), 4, "{:?}", landed.hops);
+    // Sign-out, sign-in, the console's federate link, the instance site's handoff, the page.
+    assert_eq!(landed.hops.len(), 5, "{:?}", landed.hops);
     let staging_console = browser
         .cookie("aws_console_session")
         .expect("a new console session");
@@ -467,96 +467,6 @@ async fn switching_signs_out_of_the_earlier_console_session_first() {
     assert_eq!(old.status, 401, "the earlier console session has ended");
     let new = browser.open(&w.http, &home).await;
     assert_eq!(new.status, 200, "{}", new.body);
-}
-
-#[tokio::test]
-async fn a_relaunch_signs_in_again_and_restarts_the_12_hours_from_the_relaunch() {
-    use launcher_core::clocks::{self, DeadlineKind, CONNECT_SESSION};
-    use launcher_core::session::epoch;
-    use std::time::{Duration, UNIX_EPOCH};
-
-    let w = World::new(northwind());
-    let tmp = tempfile::tempdir().unwrap();
-    let opened = Arc::new(Recorder::default());
-    let deps = Deps {
-        opener: opened.clone(),
-        ..deps(&w, tmp.path())
-    };
-    let token = w.sign_in(RILEY).await;
-    let start_url = StartUrl::parse(&w.emu.start_url(), false).unwrap();
-    let resolved = settings("", "");
-    let staging = nw_staging();
-    let request = LaunchRequest::for_entry(&resolved.settings, &staging);
-    let iso = |secs: u64| aws_emulator::clock::iso8601(UNIX_EPOCH + Duration::from_secs(secs));
-    let connect_ends = |deps: &Deps| -> Vec<u64> {
-        let launches = launcher_core::launches::load(&deps.dirs.state);
-        clocks::deadlines(None, None, &[], &launches, None)
-            .into_iter()
-            .filter(|d| matches!(&d.kind, DeadlineKind::ConnectSession { instance_id, .. } if instance_id == NW_STAGING))
-            .map(|d| d.ends_at)
-            .collect()
-    };
-
-    // The first launch, followed by a browser: Connect's 12 h run from it.
-    let first_at = epoch(w.now());
-    let first = launch::prepare(&deps, &w.endpoints, &start_url, &token, &staging, &request)
-        .await
-        .unwrap();
-    launch::open(&deps, &staging, &first, false).unwrap();
-    let first_url = opened.0.lock().unwrap()[0].clone();
-    let mut browser = Browser::default();
-    let landed = browser.open(&w.http, &first_url).await;
-    assert_eq!(landed.status, 200, "{}", landed.body);
-    assert_eq!(
-        landed.text_of("session-ends"),
-        Some(iso(first_at + CONNECT_SESSION.as_secs()))
-    );
-    let first_connect = browser
-        .cookie("connect_session_nw-staging")
-        .expect("a Connect session");
-    assert_eq!(connect_ends(&deps), [first_at + CONNECT_SESSION.as_secs()]);
-
-    // Five hours into the shift, on both clocks, the agent re-launches in the same browser.
-    let later = Duration::from_secs(5 * 3600);
-    w.emu.clock().advance(later);
-    w.clock.advance(later);
-    let relaunched_at = epoch(w.now());
-    assert_eq!(relaunched_at, first_at + later.as_secs());
-    // By now the app has renewed its access token (the first one lasted an hour).
-    let token = w.sign_in(RILEY).await;
-    let again = launch::relaunch(&deps, &w.endpoints, &start_url, &token, &staging, &request)
-        .await
-        .unwrap();
-    assert_eq!(again.via, Via::PermissionSet);
-    let urls = opened.0.lock().unwrap().clone();
-    assert_eq!(urls.len(), 2, "exactly one URL per launch: {urls:?}");
-    assert!(
-        urls[1].as_str().starts_with(&format!(
-            "{}/signin.aws.amazon.com/oauth?Action=logout&redirect_uri=",
-            w.emu.urls().web
-        )),
-        "the console's sign-out comes first, in the same URL: {}",
-        urls[1]
-    );
-    let landed = browser.open(&w.http, &urls[1]).await;
-    assert_eq!(landed.status, 200, "{}", landed.body);
-    assert_eq!(landed.text_of("instance-id").as_deref(), Some(NW_STAGING));
-    // Sign-out, sign-in, the console's federate link, the instance page.
-    assert_eq!(landed.hops.len(), 4, "{:?}", landed.hops);
-    assert_eq!(
-        landed.text_of("session-ends"),
-        Some(iso(relaunched_at + CONNECT_SESSION.as_secs())),
-        "the new session's 12 h run from the re-launch, not from the first launch"
-    );
-    let new_connect = browser
-        .cookie("connect_session_nw-staging")
-        .expect("a Connect session");
-    assert_ne!(new_connect, first_connect, "a new Connect session");
-    assert_eq!(
-        connect_ends(&deps),
-        [relaunched_at + CONNECT_SESSION.as_secs()],
-        "the clock counts from the re-launch"
-    );
 }
 
 /// The TOML block of the README that starts with the comment `first_line`.
