@@ -82,12 +82,13 @@ fn ok(v: serde_json::Value) -> Response {
     Json(v).into_response()
 }
 
-/// Counters since the emulator started: portal API requests (throttled ones included) and how many
-/// of them the portal's rate limit refused.
+/// Counters since the emulator started: portal API requests (throttled ones included), how many
+/// of them the portal's rate limit refused, and how many times the listeners restarted.
 async fn stats(State(s): State<Arc<Shared>>) -> Response {
     ok(json!({
         "portal_requests": s.faults.portal_request_count(),
         "throttled": s.faults.throttled_count(),
+        "restarts": s.faults.lifecycle().restarts(),
     }))
 }
 

@@ -2,8 +2,11 @@
 //!
 //! A fault rule is `OPERATION:KIND[:COUNT]`: `OPERATION` is an operation name (`ListAccounts`,
 //! `CreateToken`, `GetFederationToken`, `getSigninToken`, …) or `*`; `KIND` is one of `throttle`,
-//! `5xx`, `reset`, `slow=MILLIS`, `malformed`; `COUNT` is how many requests it hits (default 1,
-//! `*` for every one). Promises: rules are consumed in the order they were added; the rate limiter
+//! `5xx`, `reset`, `slow=MILLIS`, `malformed`, `advance=SECS` (the emulated clock jumps forward
+//! before the request is handled: a token expires mid-flow), `restart` (the request's connection is
+//! reset and every listener closes and opens again on the same port, state kept, as a service
+//! restart) or `down` (the same, but the listeners stay closed until [`crate::Emulator::start_listening`]);
+//! `COUNT` is how many requests it hits (default 1, `*` for every one). Promises: rules are consumed in the order they were added; the rate limiter
 //! is a token bucket in real time (a rate limit is about wall-clock load, not emulated time).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +26,12 @@ pub enum FaultKind {
     Slow(u64),
     /// The response body is cut short, so it is not valid JSON.
     Malformed,
+    /// The emulated clock moves this many seconds forward, then the request is handled.
+    Advance(u64),
+    /// The connection is reset and the emulator restarts its listeners (same ports, state kept).
+    Restart,
+    /// The connection is reset and the emulator stops listening until told to start again.
+    Down,
 }
 
 /// One rule.
@@ -40,7 +49,7 @@ impl std::str::FromStr for FaultRule {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let usage = || {
             format!(
-                "fault `{s}` is not of the form OPERATION:KIND[:COUNT], with KIND one of throttle, 5xx, reset, slow=MILLIS, malformed (e.g. `ListAccounts:throttle:5`)"
+                "fault `{s}` is not of the form OPERATION:KIND[:COUNT], with KIND one of throttle, 5xx, reset, slow=MILLIS, malformed, advance=SECS, restart, down (e.g. `ListAccounts:throttle:5`)"
             )
         };
         let mut parts = s.split(':');
@@ -54,6 +63,11 @@ impl std::str::FromStr for FaultRule {
             "5xx" | "500" => FaultKind::ServerError,
             "reset" => FaultKind::Reset,
             "malformed" => FaultKind::Malformed,
+            "restart" => FaultKind::Restart,
+            "down" => FaultKind::Down,
+            k if k.starts_with("advance=") => {
+                FaultKind::Advance(k[8..].parse().map_err(|_| usage())?)
+            }
             k if k.starts_with("slow=") => FaultKind::Slow(k[5..].parse().map_err(|_| usage())?),
             _ => return Err(usage()),
         };
@@ -89,6 +103,7 @@ pub struct Faults {
     bucket: Mutex<Option<Bucket>>,
     throttled: AtomicU64,
     portal_requests: AtomicU64,
+    lifecycle: crate::server::Lifecycle,
 }
 
 impl Faults {
@@ -99,9 +114,15 @@ impl Faults {
             bucket: Mutex::new(None),
             throttled: AtomicU64::new(0),
             portal_requests: AtomicU64::new(0),
+            lifecycle: crate::server::Lifecycle::default(),
         };
         f.set_rate_limit(portal_rate_limit);
         f
+    }
+
+    /// Whether the listeners are open, and the means to close and reopen them.
+    pub(crate) fn lifecycle(&self) -> &crate::server::Lifecycle {
+        &self.lifecycle
     }
 
     pub fn add(&self, rule: FaultRule) {
@@ -198,6 +219,17 @@ mod tests {
         assert_eq!(r.remaining, None);
         assert!("ListAccounts".parse::<FaultRule>().is_err());
         assert!("X:explode".parse::<FaultRule>().is_err());
+        let r: FaultRule = "ListAccountRoles:advance=3700".parse().unwrap();
+        assert_eq!(r.kind, FaultKind::Advance(3700));
+        assert_eq!(
+            "*:restart".parse::<FaultRule>().unwrap().kind,
+            FaultKind::Restart
+        );
+        assert_eq!(
+            "ListAccounts:down:1".parse::<FaultRule>().unwrap().kind,
+            FaultKind::Down
+        );
+        assert!("X:advance=soon".parse::<FaultRule>().is_err());
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! instance pages. Built to `shared/reference/aws-protocols.md`.
 //!
 //! Start one with [`Emulator::start`]: it binds four listeners on `127.0.0.1:0` on a thread of its
-//! own and stops when the handle drops. [`Emulator::env`] gives the environment variables that point
+//! own and stops when the handle drops. [`Emulator::restart`] (or [`Emulator::stop_listening`] and
+//! [`Emulator::start_listening`], or the fault kinds `restart` and `down`) closes every listener and
+//! connection and opens them again on the same ports with every token and session kept, as a
+//! service restart looks to its clients. [`Emulator::env`] gives the environment variables that point
 //! botocore, the AWS SDK for Rust and `connect-launcher` at it.
 //!
 //! Browser-facing hosts share one listener, each under a path named for the host: the emulator URL
@@ -84,7 +87,6 @@ impl Options {
 #[derive(Debug)]
 pub struct Emulator {
     shared: Arc<Shared>,
-    shutdown: tokio::sync::watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -123,13 +125,14 @@ impl Emulator {
             }),
             state: Mutex::new(State::default()),
         });
-        let (tx, rx) = tokio::sync::watch::channel(false);
+        shared.faults.lifecycle().set_expected(listeners.len());
         let routers = [
             oidc::router(shared.clone()),
             portal::router(shared.clone()),
             connect_api::router(shared.clone()),
             web::router(shared.clone()).merge(control::router(shared.clone())),
         ];
+        let serving = shared.clone();
         let thread = std::thread::Builder::new()
             .name("aws-emulator".into())
             .spawn(move || {
@@ -139,7 +142,11 @@ impl Emulator {
                         let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                             continue;
                         };
-                        tasks.push(tokio::spawn(server::serve(listener, router, rx.clone())));
+                        tasks.push(tokio::spawn(server::serve(
+                            listener,
+                            router,
+                            serving.clone(),
+                        )));
                     }
                     for t in tasks {
                         let _ = t.await;
@@ -149,9 +156,36 @@ impl Emulator {
             })?;
         Ok(Emulator {
             shared,
-            shutdown: tx,
             thread: Some(thread),
         })
+    }
+
+    /// Closes every listener and open connection, as a stopped service: connections are refused
+    /// until [`Emulator::start_listening`]. Every token, session and setting is kept. Returns once
+    /// every port is closed.
+    pub fn stop_listening(&self) {
+        self.shared.faults.lifecycle().stop();
+    }
+
+    /// Opens every listener again on the port it had; returns once they all accept.
+    pub fn start_listening(&self) -> std::io::Result<()> {
+        self.shared.faults.lifecycle().start()
+    }
+
+    /// A service restart: [`Emulator::stop_listening`] then [`Emulator::start_listening`]. Clients
+    /// see their open (keep-alive) connections reset; tokens issued before stay valid.
+    pub fn restart(&self) -> std::io::Result<()> {
+        self.shared.faults.lifecycle().restart()
+    }
+
+    /// How many restarts there have been (by [`Emulator::restart`] or a `restart` fault).
+    pub fn restarts(&self) -> u64 {
+        self.shared.faults.lifecycle().restarts()
+    }
+
+    /// Whether the listeners are open.
+    pub fn is_listening(&self) -> bool {
+        self.shared.faults.lifecycle().is_up()
     }
 
     /// The listeners' base URLs.
@@ -247,7 +281,7 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
+        self.shared.faults.lifecycle().shutdown();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
