@@ -14,7 +14,9 @@
 //!   also fills in its alias and domain).
 //!
 //! Promises:
-//! - only an ended IdC session fails discovery ([`CatalogError::SessionExpired`]); any other
+//! - only an ended IdC session ([`CatalogError::SessionExpired`]) or a portal that stops answering
+//!   even after retries (an outage or restart, [`CatalogError::Unreachable`]: a list built without
+//!   it would silently miss instances, so the cached one is kept) fails discovery; any other
 //!   failure (an undocumented call that changed, a role no longer assigned, a region where a role
 //!   may not list instances, a service that kept failing after retries) becomes a warning in the
 //!   catalog and the rest of the list is still built;
@@ -217,19 +219,21 @@ pub struct Discovery {
 pub enum CatalogError {
     #[error("your IAM Identity Center session has expired or was ended; sign in again with `connect-launcher login`")]
     SessionExpired,
+    #[error("the list of instances was not refreshed because IAM Identity Center stopped answering ({detail}); the list saved before is kept; try again in a moment")]
+    Unreachable { detail: String },
 }
 
 impl CatalogError {
-    /// Only signing in again helps.
+    /// Whether trying again later may help (not for an ended session: only signing in does).
     pub fn is_retryable(&self) -> bool {
-        false
+        matches!(self, CatalogError::Unreachable { .. })
     }
 }
 
 /// Why the cache could not be written.
 #[derive(Debug, Error)]
 pub enum CacheError {
-    #[error("cannot save the list of instances to {path}: {source}; check that the folder exists and is writable")]
+    #[error("cannot save the list of instances to {path}: {source}; make the folder {} writable (and check the disk is not full), then refresh again; the list saved before is unchanged", crate::session::folder_of(.path))]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -423,6 +427,8 @@ struct Outcome {
     warnings: Vec<String>,
     credentials: Vec<DiscoveredCredentials>,
     session_expired: bool,
+    /// The first portal call that got no answer even after its retries: the service is out.
+    unreachable: Option<String>,
 }
 
 impl Outcome {
@@ -430,6 +436,10 @@ impl Outcome {
     fn portal_failure(&mut self, what: &str, error: &PortalError) {
         match error {
             PortalError::SessionExpired => self.session_expired = true,
+            PortalError::Transport(t) => {
+                self.unreachable.get_or_insert_with(|| t.to_string());
+                self.warnings.push(format!("{what}: {t}"));
+            }
             e => self.warnings.push(format!("{what}: {e}")),
         }
     }
@@ -750,6 +760,10 @@ pub async fn discover(
     }
     if out.session_expired {
         return Err(CatalogError::SessionExpired);
+    }
+    if let Some(detail) = out.unreachable {
+        // A list built while the portal was out would be missing whatever it did not answer.
+        return Err(CatalogError::Unreachable { detail });
     }
     out.warnings.sort();
     out.credentials

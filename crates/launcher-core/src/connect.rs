@@ -1,6 +1,7 @@
 //! The Amazon Connect API client: ListInstances (paged to the end), DescribeInstance and
 //! GetFederationToken (`aws-protocols.md` §4), each signed with our own [`crate::sigv4`] for the
-//! instance's region and service `connect`, at the injected clock's time.
+//! instance's region and service `connect`, at the injected clock's time corrected by the skew a refusal's
+//! `Date` shows (a "Signature expired" or "not yet current" is signed again once, as the AWS SDKs do).
 //!
 //! Promises: throttling (`ThrottlingException`, 429), server faults and broken connections are
 //! retried with capped exponential backoff and full jitter; the errors a launcher acts on are
@@ -293,6 +294,29 @@ pub struct ConnectClient {
     endpoints: Endpoints,
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
+    /// The service's clock minus ours, in seconds, learned from a refusal that blamed the signing
+    /// time; shared by clones, so one correction serves a whole discovery.
+    skew: Arc<std::sync::Mutex<i64>>,
+}
+
+/// How far off the signing time must be before a correction is worth making; AWS allows 5 min.
+const SKEW_WORTH_CORRECTING: Duration = Duration::from_secs(60);
+
+/// Whether a refusal blames the signing time (too old or too far ahead), as AWS words it.
+fn is_skew_refusal(e: &AwsError) -> bool {
+    let code = e.code.as_deref().unwrap_or_default();
+    let message = e
+        .message
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    matches!(
+        code,
+        "RequestTimeTooSkewed" | "RequestExpired" | "RequestInTheFuture"
+    ) || (matches!(
+        code,
+        "InvalidSignatureException" | "SignatureDoesNotMatch" | "AuthFailure"
+    ) && (message.contains("signature expired") || message.contains("not yet current")))
 }
 
 impl ConnectClient {
@@ -302,7 +326,42 @@ impl ConnectClient {
             endpoints,
             clock,
             policy: RetryPolicy::default(),
+            skew: Arc::default(),
         }
+    }
+
+    /// The time to sign with: ours, corrected by the skew the service has shown us.
+    fn signing_time(&self) -> SystemTime {
+        let skew = *self.skew.lock().unwrap();
+        let now = self.clock.now();
+        if skew >= 0 {
+            now + Duration::from_secs(skew.unsigned_abs())
+        } else {
+            now - Duration::from_secs(skew.unsigned_abs())
+        }
+    }
+
+    /// After a refusal that blamed the signing time, learns the skew from the answer's `Date`, as
+    /// the AWS SDKs do; `true` when it changed enough that signing again may succeed.
+    fn learn_skew(&self, resp: &HttpResponse) -> bool {
+        let Some(server) = resp.header("date").and_then(crate::doctor::parse_http_date) else {
+            return false;
+        };
+        let ours = self.clock.now();
+        let skew = match server.duration_since(ours) {
+            Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
+            Err(behind) => -i64::try_from(behind.duration().as_secs()).unwrap_or(i64::MAX),
+        };
+        let mut current = self.skew.lock().unwrap();
+        if (skew - *current).unsigned_abs() < SKEW_WORTH_CORRECTING.as_secs() {
+            return false;
+        }
+        tracing::warn!(
+            skew_seconds = skew,
+            "this computer's clock is off from Amazon Connect's; signing with Connect's time (fix the clock: turn on automatic time)"
+        );
+        *current = skew;
+        true
     }
 
     /// The same client with another retry policy.
@@ -339,26 +398,35 @@ impl ConnectClient {
     ) -> Result<T, ConnectError> {
         let parse = &parse;
         backoff::retry(&self.policy, ConnectError::failure, || async move {
-            let signed = sigv4::sign_get(
-                url,
-                &SigningParams {
-                    access_key_id: &creds.access_key_id,
-                    secret_access_key: &creds.secret_access_key,
-                    session_token: Some(&creds.session_token),
-                    region: region.as_str(),
-                    service: SIGNING_NAME,
-                    time: self.clock.now(),
-                },
-            );
-            let mut request = self.http.request(reqwest::Method::GET, url.clone());
-            for (name, value) in signed.pairs() {
-                request = request.header(name, value);
+            let mut corrected = false;
+            loop {
+                let signed = sigv4::sign_get(
+                    url,
+                    &SigningParams {
+                        access_key_id: &creds.access_key_id,
+                        secret_access_key: &creds.secret_access_key,
+                        session_token: Some(&creds.session_token),
+                        region: region.as_str(),
+                        service: SIGNING_NAME,
+                        time: self.signing_time(),
+                    },
+                );
+                let mut request = self.http.request(reqwest::Method::GET, url.clone());
+                for (name, value) in signed.pairs() {
+                    request = request.header(name, value);
+                }
+                let resp = self.http.send(request).await?;
+                if !resp.is_success() {
+                    // A clock off by more than AWS allows: sign again once with the service's time.
+                    if !corrected && is_skew_refusal(&resp.aws_error()) && self.learn_skew(&resp) {
+                        corrected = true;
+                        continue;
+                    }
+                    return Err(error_of(operation, instance_id, &resp));
+                }
+                return parse(&resp.body)
+                    .map_err(|detail| ConnectError::Malformed { operation, detail });
             }
-            let resp = self.http.send(request).await?;
-            if !resp.is_success() {
-                return Err(error_of(operation, instance_id, &resp));
-            }
-            parse(&resp.body).map_err(|detail| ConnectError::Malformed { operation, detail })
         })
         .await
     }

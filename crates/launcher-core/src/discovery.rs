@@ -1,8 +1,10 @@
 //! Discovery as the app and the CLI run it: a fresh access token, the options from the settings,
 //! [`catalog::discover`], then the cache on disk and the role credentials in the keychain.
 //!
-//! Promises: the cache holds no secret; role credentials found on the way go only to the keychain;
-//! a cache that cannot be read is reported as a warning and replaced by the next refresh.
+//! Promises: an access token the portal refuses mid-way is renewed once and discovery starts over;
+//! nothing is written unless discovery completes; the cache holds no secret; role credentials
+//! found on the way go only to the keychain; a cache that cannot be read is reported as a warning
+//! and replaced by the next refresh.
 
 use std::time::Duration;
 
@@ -34,6 +36,7 @@ impl DiscoveryError {
         match self {
             DiscoveryError::Session(e) => e.is_retryable(),
             DiscoveryError::Cache(e) => e.is_retryable(),
+            DiscoveryError::Catalog(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -85,15 +88,34 @@ pub async fn refresh(
         endpoints.clone(),
         deps.clock.clone(),
     );
-    let found = catalog::discover(
+    let options = options(settings, endpoints.idc_region());
+    let found = match catalog::discover(
         &portal,
         &connect,
         deps.clock.as_ref(),
         &token,
-        &options(settings, endpoints.idc_region()),
+        &options,
         progress,
     )
-    .await?;
+    .await
+    {
+        // The access token ran out (or was cut short) on the way: renew it once and start over.
+        // A session that cannot be renewed ends in "sign in again"; the cache is left as it was.
+        Err(catalog::CatalogError::SessionExpired) => {
+            tracing::info!("the portal refused the access token mid-discovery; renewing it");
+            let (token, _) = sessions.refresh_rejected(deps, &oidc, &token).await?;
+            catalog::discover(
+                &portal,
+                &connect,
+                deps.clock.as_ref(),
+                &token,
+                &options,
+                progress,
+            )
+            .await?
+        }
+        other => other?,
+    };
     catalog::write_cache(&catalog::cache_path(&deps.dirs.state), &found.catalog)?;
     let creds: Vec<_> = found
         .credentials

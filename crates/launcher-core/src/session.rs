@@ -135,7 +135,8 @@ pub enum SessionError {
     #[error("cannot renew the session right now ({0}); the current sign-in has run out, so try again shortly")]
     RefreshFailed(OidcError),
     #[error(
-        "cannot write {path}: {source}; check that the folder is writable and the disk is not full"
+        "cannot write {path}: {source}; make the folder {} writable (and check the disk is not full), then try again; nothing else was changed",
+        folder_of(.path)
     )]
     Write {
         path: PathBuf,
@@ -149,6 +150,15 @@ impl SessionError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, SessionError::RefreshFailed(e) if e.is_retryable())
     }
+}
+
+/// The folder a file is in, for messages.
+pub fn folder_of(path: &Path) -> String {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .display()
+        .to_string()
 }
 
 /// Writes `bytes` to `path` atomically (temp file in the same folder, then rename).
@@ -295,7 +305,13 @@ impl Sessions {
             client_kind: registration.map(|r| kind_name(r.kind).to_owned()),
         };
         self.write_secrets(start_url, &secrets)?;
-        self.save_facts(facts)
+        if let Err(e) = self.save_facts(facts) {
+            // Without its facts file the session cannot be found again: take the tokens back out
+            // of the keychain rather than leave them there unreachable.
+            let _ = self.store.delete(&EntryKey::session(start_url));
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// A reusable client registration for this start URL, region and flow, if one is stored and
@@ -350,6 +366,10 @@ impl Sessions {
             &self.registration_path(),
             &serde_json::to_vec_pretty(&facts).expect("facts serialise"),
         )
+        .inspect_err(|_| {
+            // An unfindable secret is worse than none.
+            let _ = self.store.delete(&EntryKey::registration(start_url));
+        })
     }
 
     /// The access token, valid now (without refreshing).
@@ -388,6 +408,39 @@ impl Sessions {
                 _ => Ok((self.access_token(&start_url)?, facts)),
             };
         }
+        self.refresh_locked(deps, oidc, &start_url, facts, now)
+            .await
+    }
+
+    /// Renews the session after a service refused `rejected` (an access token that ran out or was
+    /// cut short on the server's side, whatever its stored expiry says). Runs once however many
+    /// callers saw the refusal: a caller whose token was already replaced gets the new one. A
+    /// refused renewal ends in [`SessionError::SignInAgain`]; one that fails for now in
+    /// [`SessionError::RefreshFailed`]; the stored token is never kept as if it were still good.
+    pub async fn refresh_rejected(
+        &self,
+        deps: &Deps,
+        oidc: &OidcClient,
+        rejected: &Secret,
+    ) -> Result<(Secret, Facts), SessionError> {
+        let _guard = REFRESH_GUARD.lock().await;
+        let _file_lock = self.lock_file()?;
+        let mut facts = self.facts()?.ok_or(SessionError::NotSignedIn)?;
+        let start_url =
+            StartUrl::parse(&facts.start_url, true).map_err(|e| SessionError::Corrupt {
+                path: self.facts_path(),
+                detail: e.to_string(),
+            })?;
+        let current = self.access_token(&start_url)?;
+        if current.expose() != rejected.expose() {
+            return Ok((current, facts));
+        }
+        if !facts.refreshable || facts.portal_session_ended_at.is_some() {
+            return Err(SessionError::SignInAgain);
+        }
+        let now = epoch(deps.clock.now());
+        // The service's word beats our record: the token is over now.
+        facts.access_expires_at = facts.access_expires_at.min(now);
         self.refresh_locked(deps, oidc, &start_url, facts, now)
             .await
     }
