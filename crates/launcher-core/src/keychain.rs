@@ -441,6 +441,10 @@ fn classify(err: &keyring::Error) -> KeychainError {
         "autolaunch",
         "org.freedesktop.dbus.error",
         "no result found",
+        // A session bus with no Secret Service on it (none running, none activatable).
+        "not provided by any .service files",
+        "serviceunknown",
+        "name has no owner",
     ];
     if locked.iter().any(|needle| lower.contains(needle)) {
         KeychainError::Locked { detail }
@@ -646,6 +650,13 @@ mod tests {
         )));
         assert!(matches!(
             classify(&no_collection),
+            KeychainError::Unavailable { .. }
+        ));
+        let nothing_on_the_bus = platform(
+            "DBus error: The name org.freedesktop.secrets was not provided by any .service files",
+        );
+        assert!(matches!(
+            classify(&nothing_on_the_bus),
             KeychainError::Unavailable { .. }
         ));
         let no_provider = platform("No DBus session or Secret Service provider found");
