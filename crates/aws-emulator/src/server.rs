@@ -358,7 +358,7 @@ async fn connection(
     stream: tokio::net::TcpStream,
     router: Router,
     mut phase: watch::Receiver<Phase>,
-    count: ConnectionCount,
+    _count: ConnectionCount,
 ) {
     let Ok(std_stream) = stream.into_std() else {
         return;
@@ -399,7 +399,6 @@ async fn connection(
             let _ = socket2::SockRef::from(&*dup).set_linger(Some(Duration::ZERO));
         }
     }
-    drop(conn);
-    drop(dup);
-    drop(count);
+    // Locals (the connection, its socket) drop before the parameters, so the socket is closed
+    // before `_count` says the connection is gone.
 }
