@@ -245,7 +245,8 @@ impl From<launcher_core::relay_state::RelayStateError> for IpcError {
 
 impl From<launcher_core::catalog::CatalogError> for IpcError {
     fn from(e: launcher_core::catalog::CatalogError) -> Self {
-        IpcError::new(ErrorCode::SignInAgain, e.to_string())
+        // An ended session needs a sign-in; a portal that stopped answering, a later try.
+        IpcError::by_retry(e.is_retryable(), ErrorCode::SignInAgain, e.to_string())
     }
 }
 
