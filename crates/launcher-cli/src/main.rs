@@ -29,8 +29,43 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(run::run(cli, deps)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("connect-launcher: {e:#}");
+            eprintln!("connect-launcher: {}", message(&e));
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes, each once: most of our errors already quote their cause (`cannot
+/// write …: Operation not permitted; make the folder … writable`), so a cause whose text is
+/// already said is not repeated at the end.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_already_quoted_are_not_repeated() {
+        let io = std::io::Error::other("Operation not permitted (os error 1)");
+        let quoted = anyhow::Error::new(io).context(
+            "cannot write /x/facts.json: Operation not permitted (os error 1); make the folder /x writable",
+        );
+        assert_eq!(
+            message(&quoted),
+            "cannot write /x/facts.json: Operation not permitted (os error 1); make the folder /x writable"
+        );
+        let io = std::io::Error::other("disk on fire");
+        let unquoted = anyhow::Error::new(io).context("cannot save");
+        assert_eq!(message(&unquoted), "cannot save: disk on fire");
     }
 }
