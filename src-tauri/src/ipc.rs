@@ -285,6 +285,9 @@ impl From<launcher_core::launch::LaunchError> for IpcError {
                 IpcError::new(ErrorCode::NotFound, e.to_string())
             }
             E::Region(_) => IpcError::new(ErrorCode::Internal, e.to_string()),
+            // The fix is a step the agent takes in the CCP, or IT's pin with the alias: the
+            // message says both.
+            E::NoLogoutAddress { .. } => IpcError::new(ErrorCode::Policy, e.to_string()),
         }
     }
 }
@@ -449,7 +452,7 @@ pub struct Entry {
     pub alias: Option<String>,
     pub region: String,
     pub account_id: Option<String>,
-    /// Waits on launcher-core: the catalog does not keep account names yet.
+    /// The account's name from ListAccounts, when discovery saw it.
     pub account_name: Option<String>,
     pub methods: Vec<Method>,
     pub default_destination: Option<String>,
@@ -467,7 +470,7 @@ impl Entry {
             alias: entry.alias.clone(),
             region: entry.region.clone(),
             account_id: entry.account_id.clone(),
-            account_name: None,
+            account_name: entry.account_name.clone(),
             methods,
             default_destination: entry.launch_methods.iter().find_map(|m| match m {
                 LaunchMethod::Pinned {
@@ -830,6 +833,7 @@ mod tests {
             alias: None,
             region: "eu-west-2".into(),
             account_id: None,
+            account_name: None,
             domain: DomainForm::New,
             launch_methods: vec![LaunchMethod::SamlApplication {
                 app_instance_id: "ins-1".into(),
@@ -885,6 +889,17 @@ mod tests {
         assert_eq!(e.name, "11111111-2222-3333-4444-555555555555");
         assert_eq!(e.methods, [Method::Pinned]);
         assert_eq!(e.default_destination.as_deref(), Some("ccp"));
+        let in_account = CatalogEntry {
+            account_id: Some("111122223333".into()),
+            account_name: Some("Contact Centre Prod".into()),
+            ..pinned
+        };
+        let v = serde_json::to_value(Entry::new(&in_account, &[], &BTreeSet::new())).unwrap();
+        assert_eq!(v["accountId"], "111122223333");
+        assert_eq!(
+            v["accountName"], "Contact Centre Prod",
+            "the catalog's name reaches the UI"
+        );
     }
 
     #[test]
@@ -910,6 +925,7 @@ mod tests {
             alias: Some("acme-prod".into()),
             region: "eu-west-2".into(),
             account_id: None,
+            account_name: None,
             domain: launcher_core::connect::DomainForm::New,
             launch_methods: Vec::new(),
             sources: Vec::new(),

@@ -309,8 +309,8 @@ impl Shell {
         self.launch_with(instance_id, destination, false).await
     }
 
-    /// Re-launches an instance with `launch::relaunch`: one URL that signs in again (the console's
-    /// sign-out in front of a fresh federation), recorded so the 12 h restart.
+    /// Re-launches an instance with `launch::relaunch`: Connect's logout page, a short wait, then a
+    /// fresh federation, in the launch's browser, recorded so the 12 h restart.
     pub async fn relaunch(&self, instance_id: &str) -> IpcResult<u64> {
         self.launch_with(instance_id, None, true).await
     }
@@ -484,6 +484,7 @@ mod tests {
             alias: Some(format!("{id}-alias")),
             region: "eu-west-2".into(),
             account_id: Some("111122223333".into()),
+            account_name: None,
             domain: launcher_core::connect::DomainForm::New,
             launch_methods: vec![LaunchMethod::PermissionSet {
                 account_id: "111122223333".into(),

@@ -313,6 +313,7 @@ mod tests {
             alias: alias.map(str::to_owned),
             region: "eu-west-2".into(),
             account_id: None,
+            account_name: None,
             domain: launcher_core::connect::DomainForm::New,
             launch_methods: vec![LaunchMethod::SamlApplication {
                 app_instance_id: format!("ins-{id}"),

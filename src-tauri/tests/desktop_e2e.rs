@@ -452,8 +452,8 @@ async fn hours_later(c: &Client, emu: &Emulator, browser: &Browser) {
     .await;
     screenshot(c, "banner").await;
 
-    // Re-launch acme-staging from the clocks: one URL, the console's sign-out in front of a fresh
-    // federation.
+    // Re-launch acme-staging from the clocks: Connect's logout page, then (after a moment for the
+    // logout to be sent) a fresh federation behind the console's sign-out.
     wait_xpath(c, "//nav//button[contains(., 'Session clocks')]", STEP)
         .await
         .click()
@@ -468,6 +468,15 @@ async fn hours_later(c: &Client, emu: &Emulator, browser: &Browser) {
     .click()
     .await
     .expect("click Re-launch now");
+    let connect_logout = browser.next_launch();
+    assert_eq!(
+        connect_logout,
+        format!(
+            "{}/acme-staging.my.connect.aws/logout",
+            web.trim_end_matches('/')
+        ),
+        "Connect's own logout comes first"
+    );
     let relaunched = browser.next_launch();
     let logout_first = format!(
         "{}/signin.aws.amazon.com/oauth?Action=logout&redirect_uri=",

@@ -455,7 +455,12 @@ fn methods_text(e: &launcher_core::catalog::CatalogEntry) -> String {
             LaunchMethod::PermissionSet {
                 account_id,
                 role_name,
-            } => format!("{role_name} in {account_id}"),
+            } => match e.account_name.as_deref() {
+                Some(name) if e.account_id.as_ref() == Some(account_id) => {
+                    format!("{role_name} in {name} ({account_id})")
+                }
+                _ => format!("{role_name} in {account_id}"),
+            },
             LaunchMethod::Pinned { .. } => "pinned by IT".to_owned(),
         })
         .collect::<Vec<_>>()

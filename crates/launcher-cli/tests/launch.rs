@@ -64,6 +64,8 @@ fn list_shows_every_way_in() {
         serde_json::json!({"kind": "permission_set", "account_id": "444455556666", "role_name": "ConnectSupervisor"})
     );
     assert_eq!(staging["domain"], "new");
+    assert_eq!(staging["account_name"], "Contact Centre Staging");
+    assert_eq!(prod["account_name"], serde_json::Value::Null, "no account");
     assert_eq!(
         by_id("b7f2e9a4-3c1d-4e8f-a6b5-9d0c2e4f6a88")["region"],
         "eu-west-2"
@@ -75,7 +77,7 @@ fn list_shows_every_way_in() {
     assert!(
         table.starts_with("ALIAS")
             && table.contains("acme-staging")
-            && table.contains("ConnectSupervisor in 444455556666")
+            && table.contains("ConnectSupervisor in Contact Centre Staging (444455556666)")
             && table.contains("Amazon Connect - acme-prod"),
         "{table}"
     );
@@ -411,6 +413,7 @@ fn an_instance_pinned_in_the_policy_is_listed_and_opened() {
             "alias": "acme-gov",
             "region": "us-gov-west-1",
             "account_id": "123456789012",
+            "account_name": "Contact Centre GovCloud",
             "domain": "new",
             "launch_methods": [{
                 "kind": "pinned",

@@ -124,6 +124,9 @@ pub struct CatalogEntry {
     pub alias: Option<String>,
     pub region: String,
     pub account_id: Option<String>,
+    /// The account's name as ListAccounts gives it (absent in caches written before it was kept).
+    #[serde(default)]
+    pub account_name: Option<String>,
     pub domain: DomainForm,
     pub launch_methods: Vec<LaunchMethod>,
     pub sources: Vec<Source>,
@@ -326,6 +329,7 @@ pub fn merge(mut found: Vec<Found>) -> Vec<CatalogEntry> {
                 alias: None,
                 region: f.region.as_str().to_owned(),
                 account_id: None,
+                account_name: None,
                 domain: DomainForm::Unknown,
                 launch_methods: Vec::new(),
                 sources: Vec::new(),
@@ -354,6 +358,17 @@ pub fn merge(mut found: Vec<Found>) -> Vec<CatalogEntry> {
         };
         (a.alias.is_none(), key(a)).cmp(&(b.alias.is_none(), key(b)))
     });
+    entries
+}
+
+/// Gives each entry its account's name, where ListAccounts named it.
+pub fn with_account_names(
+    mut entries: Vec<CatalogEntry>,
+    names: &BTreeMap<String, String>,
+) -> Vec<CatalogEntry> {
+    for e in &mut entries {
+        e.account_name = e.account_id.as_ref().and_then(|id| names.get(id)).cloned();
+    }
     entries
 }
 
@@ -426,6 +441,8 @@ struct Outcome {
     found: Vec<Found>,
     warnings: Vec<String>,
     credentials: Vec<DiscoveredCredentials>,
+    /// Account names from ListAccounts, by account id.
+    account_names: BTreeMap<String, String>,
     session_expired: bool,
     /// The first portal call that got no answer even after its retries: the service is out.
     unreachable: Option<String>,
@@ -528,6 +545,11 @@ async fn discover_roles(
             return Vec::new();
         }
     };
+    out.account_names.extend(
+        accounts
+            .iter()
+            .filter_map(|a| Some((a.account_id.clone(), a.account_name.clone()?))),
+    );
     let accounts: Vec<_> = accounts
         .into_iter()
         .filter(|a| account_selected(&options.accounts, &a.account_id, a.account_name.as_deref()))
@@ -770,7 +792,7 @@ pub async fn discover(
         .sort_by(|a, b| (&a.account_id, &a.role_name).cmp(&(&b.account_id, &b.role_name)));
     Ok(Discovery {
         catalog: Catalog {
-            entries: merge(out.found),
+            entries: with_account_names(merge(out.found), &out.account_names),
             warnings: out.warnings,
             fetched_at: clock.now(),
         },
@@ -1085,6 +1107,7 @@ mod tests {
                     alias: Some("alpha".into()),
                     region: "us-east-1".into(),
                     account_id: None,
+                    account_name: None,
                     domain: DomainForm::Unknown,
                     launch_methods: vec![pinned],
                     sources: vec![Source::Pinned],
@@ -1094,6 +1117,7 @@ mod tests {
                     alias: Some("zeta".into()),
                     region: "us-east-1".into(),
                     account_id: Some("111122223333".into()),
+                    account_name: None,
                     domain: DomainForm::Legacy,
                     launch_methods: vec![saml.clone(), perm],
                     sources: vec![Source::SamlApplication, Source::PermissionSet],
@@ -1103,12 +1127,38 @@ mod tests {
                     alias: None,
                     region: "us-east-1".into(),
                     account_id: None,
+                    account_name: None,
                     domain: DomainForm::Unknown,
                     launch_methods: vec![saml],
                     sources: vec![Source::SamlApplication],
                 },
             ]
         );
+    }
+
+    #[test]
+    fn entries_take_their_accounts_names() {
+        let names = BTreeMap::from([("111122223333".to_owned(), "Contact Centre".to_owned())]);
+        let e = |account: Option<&str>| CatalogEntry {
+            instance_id: "i".into(),
+            alias: None,
+            region: "us-east-1".into(),
+            account_id: account.map(Into::into),
+            account_name: None,
+            domain: DomainForm::Unknown,
+            launch_methods: Vec::new(),
+            sources: Vec::new(),
+        };
+        let named = with_account_names(
+            vec![e(Some("111122223333")), e(Some("999988887777")), e(None)],
+            &names,
+        );
+        let got: Vec<Option<&str>> = named.iter().map(|e| e.account_name.as_deref()).collect();
+        assert_eq!(got, [Some("Contact Centre"), None, None]);
+        // A cache written before names were kept still reads.
+        let old = r#"{"instance_id":"i","alias":null,"region":"us-east-1","account_id":"1","domain":"unknown","launch_methods":[],"sources":[]}"#;
+        let read: CatalogEntry = serde_json::from_str(old).expect("an old entry reads");
+        assert_eq!(read.account_name, None);
     }
 
     fn app(name: &str, application_name: Option<&str>) -> AppInstance {

@@ -691,6 +691,7 @@ mod tests {
             alias: Some("acme".into()),
             region: "us-east-1".into(),
             account_id: Some("111122223333".into()),
+            account_name: None,
             domain: DomainForm::New,
             launch_methods: methods,
             sources: Vec::new(),

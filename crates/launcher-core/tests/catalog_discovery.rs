@@ -66,9 +66,18 @@ fn entry(
         alias: alias.map(Into::into),
         region: region.into(),
         account_id: account.map(Into::into),
+        account_name: None,
         domain,
         launch_methods: methods,
         sources,
+    }
+}
+
+/// `e`, with its account's name as ListAccounts gives it.
+fn named(e: CatalogEntry, account_name: &str) -> CatalogEntry {
+    CatalogEntry {
+        account_name: Some(account_name.into()),
+        ..e
     }
 }
 
@@ -98,23 +107,29 @@ async fn demo_catalog_for_a_supervisor() {
     assert_eq!(
         d.catalog.entries,
         vec![
-            entry(
-                ACME_GOV,
-                Some("acme-gov"),
-                "us-gov-west-1",
-                Some("123456789012"),
-                DomainForm::New,
-                vec![perm("123456789012", "ConnectSupervisor")],
-                vec![Source::PermissionSet]
+            named(
+                entry(
+                    ACME_GOV,
+                    Some("acme-gov"),
+                    "us-gov-west-1",
+                    Some("123456789012"),
+                    DomainForm::New,
+                    vec![perm("123456789012", "ConnectSupervisor")],
+                    vec![Source::PermissionSet]
+                ),
+                "Contact Centre GovCloud"
             ),
-            entry(
-                ACME_STAGING,
-                Some("acme-staging"),
-                "us-east-1",
-                Some("444455556666"),
-                DomainForm::New,
-                vec![perm("444455556666", "ConnectSupervisor")],
-                vec![Source::PermissionSet]
+            named(
+                entry(
+                    ACME_STAGING,
+                    Some("acme-staging"),
+                    "us-east-1",
+                    Some("444455556666"),
+                    DomainForm::New,
+                    vec![perm("444455556666", "ConnectSupervisor")],
+                    vec![Source::PermissionSet]
+                ),
+                "Contact Centre Staging"
             ),
             entry(
                 ACME_PROD,
@@ -175,85 +190,100 @@ fn riley_expected() -> Vec<CatalogEntry> {
             .clone()
     };
     vec![
-        entry(
-            NW_GOV,
-            Some("nw-gov"),
-            "us-gov-west-1",
-            Some("210000000003"),
-            DomainForm::New,
-            vec![perm("210000000003", "ConnectSupervisor")],
-            vec![Source::PermissionSet],
+        named(
+            entry(
+                NW_GOV,
+                Some("nw-gov"),
+                "us-gov-west-1",
+                Some("210000000003"),
+                DomainForm::New,
+                vec![perm("210000000003", "ConnectSupervisor")],
+                vec![Source::PermissionSet],
+            ),
+            "NW GovCloud",
         ),
-        entry(
-            NW_LEGACY,
-            Some("nw-legacy"),
-            "eu-west-2",
-            Some("210000000002"),
-            DomainForm::Legacy,
-            vec![
-                saml(
-                    "ins-aaaa000000000002",
-                    "Amazon Connect - nw-legacy",
-                    &relay("ins-aaaa000000000002"),
-                ),
-                perm("210000000002", "ConnectSupervisor"),
-            ],
-            vec![Source::SamlApplication, Source::PermissionSet],
+        named(
+            entry(
+                NW_LEGACY,
+                Some("nw-legacy"),
+                "eu-west-2",
+                Some("210000000002"),
+                DomainForm::Legacy,
+                vec![
+                    saml(
+                        "ins-aaaa000000000002",
+                        "Amazon Connect - nw-legacy",
+                        &relay("ins-aaaa000000000002"),
+                    ),
+                    perm("210000000002", "ConnectSupervisor"),
+                ],
+                vec![Source::SamlApplication, Source::PermissionSet],
+            ),
+            "NW Contact Centre EU",
         ),
-        entry(
-            NW_PINNED,
-            Some("nw-pinned"),
-            "eu-central-1",
-            Some("210000000004"),
-            DomainForm::New,
-            vec![LaunchMethod::Pinned {
-                via: PinnedVia::PermissionSet {
-                    account_id: "210000000004".into(),
-                    role_name: "ReadOnlyAccess".into(),
-                },
-                default_destination: Some("agent-workspace".into()),
-            }],
-            vec![Source::Pinned],
-        ),
-        entry(
-            NW_PROD,
-            Some("nw-prod"),
-            "us-east-1",
-            Some("210000000001"),
-            DomainForm::New,
-            vec![
-                LaunchMethod::Pinned {
-                    via: PinnedVia::SamlApplication {
-                        app_instance_id: "ins-aaaa000000000001".into(),
-                        name: None,
+        named(
+            entry(
+                NW_PINNED,
+                Some("nw-pinned"),
+                "eu-central-1",
+                Some("210000000004"),
+                DomainForm::New,
+                vec![LaunchMethod::Pinned {
+                    via: PinnedVia::PermissionSet {
+                        account_id: "210000000004".into(),
+                        role_name: "ReadOnlyAccess".into(),
                     },
-                    default_destination: Some("ccp".into()),
-                },
-                saml(
-                    "ins-aaaa000000000001",
-                    "Amazon Connect - nw-prod",
-                    &relay("ins-aaaa000000000001"),
-                ),
-                perm("210000000001", "ConnectAgent"),
-                perm("210000000001", "ConnectSupervisor"),
-            ],
-            vec![
-                Source::Pinned,
-                Source::SamlApplication,
-                Source::PermissionSet,
-            ],
+                    default_destination: Some("agent-workspace".into()),
+                }],
+                vec![Source::Pinned],
+            ),
+            "NW Sandbox",
         ),
-        entry(
-            NW_STAGING,
-            Some("nw-staging"),
-            "us-east-1",
-            Some("210000000001"),
-            DomainForm::New,
-            vec![
-                perm("210000000001", "ConnectAgent"),
-                perm("210000000001", "ConnectSupervisor"),
-            ],
-            vec![Source::PermissionSet],
+        named(
+            entry(
+                NW_PROD,
+                Some("nw-prod"),
+                "us-east-1",
+                Some("210000000001"),
+                DomainForm::New,
+                vec![
+                    LaunchMethod::Pinned {
+                        via: PinnedVia::SamlApplication {
+                            app_instance_id: "ins-aaaa000000000001".into(),
+                            name: None,
+                        },
+                        default_destination: Some("ccp".into()),
+                    },
+                    saml(
+                        "ins-aaaa000000000001",
+                        "Amazon Connect - nw-prod",
+                        &relay("ins-aaaa000000000001"),
+                    ),
+                    perm("210000000001", "ConnectAgent"),
+                    perm("210000000001", "ConnectSupervisor"),
+                ],
+                vec![
+                    Source::Pinned,
+                    Source::SamlApplication,
+                    Source::PermissionSet,
+                ],
+            ),
+            "NW Contact Centre Prod",
+        ),
+        named(
+            entry(
+                NW_STAGING,
+                Some("nw-staging"),
+                "us-east-1",
+                Some("210000000001"),
+                DomainForm::New,
+                vec![
+                    perm("210000000001", "ConnectAgent"),
+                    perm("210000000001", "ConnectSupervisor"),
+                ],
+                vec![Source::PermissionSet],
+            ),
+            "NW Contact Centre Prod",
         ),
     ]
 }
@@ -265,6 +295,7 @@ fn riley_options() -> DiscoveryOptions {
             instance_id: NW_PROD.into(),
             region: region("us-east-1"),
             alias: None,
+            domain: Default::default(),
             account_id: None,
             via: PinnedVia::SamlApplication {
                 app_instance_id: "ins-aaaa000000000001".into(),
@@ -276,6 +307,7 @@ fn riley_options() -> DiscoveryOptions {
             instance_id: NW_PINNED.into(),
             region: region("eu-central-1"),
             alias: None,
+            domain: Default::default(),
             account_id: None,
             via: PinnedVia::PermissionSet {
                 account_id: "210000000004".into(),
@@ -573,6 +605,7 @@ async fn a_pinned_instance_that_cannot_be_checked_is_listed_with_a_warning() {
         instance_id: id.into(),
         region: region("eu-central-1"),
         alias: alias.map(Into::into),
+        domain: Default::default(),
         account_id: None,
         via: PinnedVia::PermissionSet {
             account_id: account.into(),

@@ -118,6 +118,7 @@ impl World {
             alias: Some(alias.into()),
             region: region.into(),
             account_id: Some("111122223333".into()),
+            account_name: None,
             domain,
             launch_methods: vec![LaunchMethod::PermissionSet {
                 account_id: "111122223333".into(),

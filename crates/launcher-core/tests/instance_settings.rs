@@ -101,6 +101,7 @@ fn entry(
         alias: Some(alias.into()),
         region: region.into(),
         account_id: Some(account.into()),
+        account_name: None,
         domain,
         launch_methods,
         sources,
@@ -135,8 +136,34 @@ async fn instances_pinned_in_the_policy_appear_in_the_catalog() {
             .relay_state
             .clone()
     };
+    // Every account is named as ListAccounts names it, also one discovery no longer looks at.
+    let names: Vec<Option<&str>> = d
+        .catalog
+        .entries
+        .iter()
+        .map(|e| e.account_name.as_deref())
+        .collect();
     assert_eq!(
-        d.catalog.entries,
+        names,
+        [
+            Some("NW GovCloud"),
+            Some("NW Contact Centre EU"),
+            Some("NW Sandbox"),
+            Some("NW Contact Centre Prod"),
+            Some("NW Contact Centre Prod"),
+        ]
+    );
+    let unnamed: Vec<CatalogEntry> = d
+        .catalog
+        .entries
+        .iter()
+        .map(|e| CatalogEntry {
+            account_name: None,
+            ..e.clone()
+        })
+        .collect();
+    assert_eq!(
+        unnamed,
         vec![
             // Pinned in an account discovery no longer looks at: DescribeInstance fills it in.
             entry(
