@@ -26,4 +26,7 @@ cp "$work/32.png" 32x32.png
 cp "$work/64.png" 64x64.png
 cp "$work/128.png" 128x128.png
 cp "$work/256.png" 128x128@2x.png
+# The same 256 px picture under its Linux name: the bundler files a name ending in @2x under a
+# hicolor folder "256x256@2" that no icon theme reads.
+cp "$work/256.png" 256x256.png
 cp "$work/512.png" icon.png
