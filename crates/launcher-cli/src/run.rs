@@ -383,7 +383,7 @@ async fn logout(deps: &Deps, args: Logout) -> Result<()> {
         eprintln!("Logged out of Amazon Connect on {name} (your browser shows its logout page).");
     }
     for name in &report.not_logged_out {
-        eprintln!("Could not log out of {name} for you: in its Contact Control Panel choose Log out, then close the tab.");
+        eprintln!("Could not log out of {name} for you (its web address is unknown): in its Contact Control Panel choose Log out, then close the tab. IT can give its address in the managed policy (alias under its [instances.<instance id>] pin) so that ending the shift does this.");
     }
     eprintln!(
         "Shift ended: signed out of {}, and the session, its keys and your list of instances are removed from this computer.",
@@ -567,8 +567,17 @@ async fn open(deps: &Deps, args: Open) -> Result<()> {
     };
     let start_url =
         StartUrl::parse(&facts.start_url, true).context("the stored session's start URL")?;
-    let oidc = launcher_core::oidc::OidcClient::new(deps.http.clone(), endpoints.oidc().clone());
-    let (token, _) = Sessions::new(deps).fresh_access_token(deps, &oidc).await?;
+    // An ended sign-in launches nothing, even with role credentials still in the keychain.
+    if launcher_core::session::refresh_decision(&facts, epoch(deps.clock.now()))
+        == launcher_core::session::RefreshDecision::SignInAgain
+    {
+        return Err(launcher_core::session::SessionError::SignInAgain.into());
+    }
+    // The access token is read (and refreshed) only if the role's credentials are not kept.
+    let token = launch::SessionToken {
+        deps,
+        endpoints: &endpoints,
+    };
     let request = LaunchRequest {
         destination: args.destination.clone(),
         via: args.via.map(|v| match v {

@@ -356,3 +356,51 @@ fn policy_check_names_the_line_and_column() {
     let out = w.run(&["policy", "check", "/nonexistent/policy.toml"]);
     assert!(!out.status.success() && text(&out.stderr).contains("there is no file"));
 }
+
+#[test]
+fn policy_check_reports_every_problem_and_the_launcher_refuses_the_same() {
+    let w = World::new(Options::new(Org::demo()));
+    let bad = w.tmp.path().join("policy.toml");
+    std::fs::write(
+        &bad,
+        "start_url = \"https://d-9067c2d5a1.awsapps.com/start\"\nregoin = \"us-east-1\"\n\
+         warning_lead_minutes = [15, \"soon\"]\nlocked = [\"start_url\", \"colour\"]\n\n\
+         [instances.5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11]\npin = true\nregion = \"us-east-1\"\n\
+         saml_application = \"ins-1\"\nalias = \"acme_prod\"\n",
+    )
+    .unwrap();
+    let out = w.run(&["policy", "check", bad.to_str().unwrap()]);
+    assert!(!out.status.success(), "a broken policy fails the check");
+    let e = text(&out.stderr);
+    for (what, place) in [
+        (
+            "unknown setting `regoin`",
+            "(line 2, column 1); did you mean `region`?",
+        ),
+        ("`warning_lead_minutes`", "(line 3, column 24) is not valid"),
+        (
+            "names `colour`, which is not a setting",
+            "(line 4, column 10)",
+        ),
+        ("alias`", "(line 10, column 9) is not valid"),
+    ] {
+        assert!(
+            e.lines().any(|l| l.contains(what) && l.contains(place)),
+            "{what} at {place} in:\n{e}"
+        );
+    }
+    assert!(e.contains("has 4 problems"), "{e}");
+    // The launcher reads the same file as its managed policy and refuses to start half-configured,
+    // with the same words.
+    let status = w.run(&["list"]);
+    assert!(!status.status.success());
+    let refused = text(&status.stderr);
+    let problems = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.trim_start().starts_with("- "))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(problems(&refused), problems(&e), "{refused}");
+    assert_eq!(problems(&e).len(), 4, "{e}");
+}

@@ -241,19 +241,64 @@ fn unknown_instance_lists_what_can_be_opened() {
     );
 }
 
+/// The account/role pairs the index in the state folder names.
+fn indexed_roles(w: &World) -> Vec<(String, String)> {
+    let path = w
+        .tmp
+        .path()
+        .join("state/connect-launcher")
+        .join(launcher_core::role_credentials::INDEX_FILE);
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("the index is written")).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains("ASIA") && !text.contains("IQoJ"),
+        "no secret in {text}"
+    );
+    v["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["account_id"].as_str().unwrap().to_owned(),
+                r["role_name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn end_shift_logs_out_of_connect_and_leaves_nothing() {
     let w = signed_in(ALEX);
-    ok(&w.run(&["open", "acme-staging"]));
     let url = launcher_core::start_url::StartUrl::parse(&w.emu.start_url(), false).unwrap();
     use launcher_core::keychain::{EntryKey, SecretStore};
+    // A combined value left by an earlier version goes the first time credentials are stored.
+    let legacy = EntryKey::legacy_role_credentials(&url);
+    w.keychain()
+        .set(&legacy, &launcher_core::secret::Secret::new("{}"))
+        .unwrap();
+    ok(&w.run(&["open", "acme-staging"]));
     assert!(
-        w.keychain()
-            .get(&EntryKey::role_credentials(&url))
-            .unwrap()
-            .is_some(),
-        "role credentials were kept for reuse"
+        w.keychain().get(&legacy).unwrap().is_none(),
+        "migrated away"
     );
+    let roles = indexed_roles(&w);
+    assert!(
+        roles.contains(&("444455556666".to_owned(), "ConnectAgent".to_owned())),
+        "{roles:?}"
+    );
+    let role_keys: Vec<EntryKey> = roles
+        .iter()
+        .map(|(account, role)| EntryKey::role_credentials(&url, account, role))
+        .collect();
+    for key in &role_keys {
+        assert!(
+            w.keychain().get(key).unwrap().is_some(),
+            "role credentials were kept for reuse under {}",
+            key.as_str()
+        );
+    }
 
     let state = w.tmp.path().join("state/connect-launcher");
     launcher_core::favourites::set(&state, "any-instance", true).unwrap();
@@ -272,8 +317,11 @@ fn end_shift_logs_out_of_connect_and_leaves_nothing() {
     for key in [
         EntryKey::session(&url),
         EntryKey::registration(&url),
-        EntryKey::role_credentials(&url),
-    ] {
+        legacy,
+    ]
+    .into_iter()
+    .chain(role_keys)
+    {
         assert!(
             w.keychain().get(&key).unwrap().is_none(),
             "{} is gone",
@@ -549,4 +597,123 @@ fn switch_signs_out_of_the_previous_console_session() {
         "the earlier console session has ended"
     );
     assert_eq!(console_home_status(&w, &prod_console), "200");
+}
+
+#[test]
+fn a_launch_with_kept_role_credentials_needs_no_access_token() {
+    let w = signed_in(ALEX);
+    let first = w.run(&["open", "acme-staging", "--via", "permission-set", "--print"]);
+    ok(&first);
+    let url = launcher_core::start_url::StartUrl::parse(&w.emu.start_url(), false).unwrap();
+    use launcher_core::keychain::{EntryKey, SecretStore};
+    // Without the session's secrets, only the kept role credentials can make the launch.
+    w.keychain().delete(&EntryKey::session(&url)).unwrap();
+    let again = w.run(&["open", "acme-staging", "--via", "permission-set", "--print"]);
+    ok(&again);
+    assert!(
+        text(&again.stdout).contains("/federation"),
+        "{}",
+        text(&again.stdout).len()
+    );
+    // A role with nothing kept still needs the session, and says so.
+    for (account, role) in indexed_roles(&w) {
+        w.keychain()
+            .delete(&EntryKey::role_credentials(&url, &account, &role))
+            .unwrap();
+    }
+    let cold = w.run(&["open", "acme-staging", "--via", "permission-set", "--print"]);
+    assert!(!cold.status.success());
+    assert!(
+        text(&cold.stderr).contains("sign in again"),
+        "{}",
+        text(&cold.stderr)
+    );
+}
+
+#[test]
+fn sign_out_deletes_kept_role_credentials_even_without_the_index() {
+    let w = signed_in(ALEX);
+    ok(&w.run(&["open", "acme-staging", "--via", "permission-set", "--print"]));
+    let url = launcher_core::start_url::StartUrl::parse(&w.emu.start_url(), false).unwrap();
+    use launcher_core::keychain::{EntryKey, SecretStore};
+    let roles = indexed_roles(&w);
+    assert!(!roles.is_empty());
+    std::fs::remove_file(
+        w.tmp
+            .path()
+            .join("state/connect-launcher")
+            .join(launcher_core::role_credentials::INDEX_FILE),
+    )
+    .unwrap();
+    ok(&w.run(&["logout"]));
+    for (account, role) in roles {
+        let key = EntryKey::role_credentials(&url, &account, &role);
+        assert!(
+            w.keychain().get(&key).unwrap().is_none(),
+            "{} is gone (found through the saved catalog)",
+            key.as_str()
+        );
+    }
+}
+
+/// Opens acme-prod (known only through its SAML application) with `--print`, which records the
+/// launch, then ends the shift; returns end of shift's stderr and the pages the browser opened.
+fn end_shift_after_a_saml_launch(policy: &str) -> (String, Vec<String>, String) {
+    let w = signed_in(ALEX);
+    std::fs::write(w.tmp.path().join("policy.toml"), policy).unwrap();
+    ok(&w.run(&["list", "--refresh"]));
+    ok(&w.run(&["open", ACME_PROD, "--print"]));
+    let err = ok(&w.run(&["logout", "--everywhere"]));
+    let opened = std::fs::read_to_string(w.tmp.path().join("opened.txt")).unwrap_or_default();
+    (
+        err,
+        opened.lines().map(str::to_owned).collect(),
+        w.emu.urls().web.to_string(),
+    )
+}
+
+#[test]
+fn end_shift_logs_out_of_a_saml_only_instance_that_it_pinned_with_its_address() {
+    let pin = format!(
+        "[instances.{ACME_PROD}]\npin = true\nregion = \"us-east-1\"\nsaml_application = \"ins-3f6a1b2c4d5e6f70\"\n\
+         saml_application_name = \"Amazon Connect - acme-prod\"\nalias = \"acme-prod\"\n"
+    );
+    let (err, opened, web) = end_shift_after_a_saml_launch(&pin);
+    assert!(
+        err.contains("Logged out of Amazon Connect on acme-prod"),
+        "{err}"
+    );
+    assert!(
+        opened.contains(&format!("{web}/acme-prod.my.connect.aws/logout")),
+        "{opened:?}"
+    );
+    assert!(!err.contains("Could not log out"), "{err}");
+
+    // On the legacy domain, IT says so and the legacy logout page is opened.
+    let (err, opened, web) = end_shift_after_a_saml_launch(&format!("{pin}domain = \"legacy\"\n"));
+    assert!(
+        err.contains("Logged out of Amazon Connect on acme-prod"),
+        "{err}"
+    );
+    assert!(
+        opened.contains(&format!("{web}/acme-prod.awsapps.com/connect/logout")),
+        "{opened:?}"
+    );
+}
+
+#[test]
+fn end_shift_says_to_log_out_by_hand_where_the_address_is_unknown() {
+    let (err, opened, _) = end_shift_after_a_saml_launch("");
+    assert!(
+        err.contains("Could not log out of Amazon Connect - acme-prod for you")
+            || err.contains(&format!("Could not log out of {ACME_PROD} for you")),
+        "{err}"
+    );
+    assert!(err.contains("choose Log out"), "{err}");
+    assert!(err.contains("alias"), "IT is told how to fix it: {err}");
+    assert!(
+        !opened.iter().any(|u| u.ends_with("/logout")),
+        "no logout page is guessed: {opened:?}"
+    );
+    assert!(err.contains("Shift ended"), "{err}");
 }

@@ -146,7 +146,11 @@ pub struct Catalog {
 pub struct PinnedInstance {
     pub instance_id: String,
     pub region: Region,
+    /// The instance's alias, which gives its web address (IT's word for an instance that only a
+    /// SAML application reaches, whose alias Connect never tells the launcher).
     pub alias: Option<String>,
+    /// Which web address the alias has (`Unknown` when IT did not say: the new domain).
+    pub domain: DomainForm,
     pub account_id: Option<String>,
     pub via: PinnedVia,
     /// A destination in its configuration form (`ccp`, `/path`, an origin).
@@ -384,7 +388,7 @@ pub fn pinned_found(pinned: &[PinnedInstance]) -> Vec<Found> {
                 PinnedVia::PermissionSet { account_id, .. } => Some(account_id.clone()),
                 PinnedVia::SamlApplication { .. } => None,
             }),
-            domain: DomainForm::Unknown,
+            domain: p.domain,
             method: LaunchMethod::Pinned {
                 via: p.via.clone(),
                 default_destination: p.default_destination.clone(),

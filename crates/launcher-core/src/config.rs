@@ -29,6 +29,7 @@ use thiserror::Error;
 use toml::Spanned;
 
 use crate::catalog::{PinnedInstance, PinnedVia, ACCOUNT_ID_DIGITS};
+use crate::connect::DomainForm;
 use crate::policy::Policy;
 use crate::region::{Region, RegionError};
 use crate::relay_state::{Destination, VdiPlatform};
@@ -225,10 +226,11 @@ enum InstanceKey {
     SamlApplication,
     SamlApplicationName,
     RoleName,
+    Domain,
 }
 
 impl InstanceKey {
-    const ALL: [InstanceKey; 9] = [
+    const ALL: [InstanceKey; 10] = [
         InstanceKey::Browser,
         InstanceKey::Destination,
         InstanceKey::Pin,
@@ -238,6 +240,7 @@ impl InstanceKey {
         InstanceKey::SamlApplication,
         InstanceKey::SamlApplicationName,
         InstanceKey::RoleName,
+        InstanceKey::Domain,
     ];
 
     fn name(self) -> &'static str {
@@ -251,6 +254,7 @@ impl InstanceKey {
             InstanceKey::SamlApplication => "saml_application",
             InstanceKey::SamlApplicationName => "saml_application_name",
             InstanceKey::RoleName => "role_name",
+            InstanceKey::Domain => "domain",
         }
     }
 
@@ -265,27 +269,38 @@ impl InstanceKey {
             InstanceKey::Destination => DESTINATION_EXPECTED,
             InstanceKey::Pin => "true or false",
             InstanceKey::Region => Key::Region.expected(),
-            InstanceKey::Alias => "the instance's alias, e.g. \"acme-prod\"",
+            InstanceKey::Alias => "the instance's alias as Connect has it (1 to 45 letters, digits and hyphens, starting and ending with a letter or digit, not starting with \"d-\"), e.g. \"acme-prod\"",
             InstanceKey::AccountId => "a 12-digit account id, e.g. \"111122223333\"",
             InstanceKey::SamlApplication => "the IAM Identity Center application's instance id, e.g. \"ins-3f6a1b2c4d5e6f70\"",
             InstanceKey::SamlApplicationName => "the application's name as the access portal shows it, e.g. \"Amazon Connect - acme-prod\"",
             InstanceKey::RoleName => "a permission set's role name, e.g. \"ConnectAgent\"",
+            InstanceKey::Domain => "\"new\" (ALIAS.my.connect.aws) or \"legacy\" (ALIAS.awsapps.com/connect)",
         }
     }
 
     /// The known fields, for an error message.
-    fn known(in_policy: bool) -> String {
-        InstanceKey::ALL
-            .into_iter()
-            .filter(|k| in_policy || !k.policy_only())
-            .map(InstanceKey::name)
-            .collect::<Vec<_>>()
-            .join(", ")
+    fn known(in_policy: bool) -> &'static str {
+        static IN_POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        static IN_USER_FILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let list = || {
+            InstanceKey::ALL
+                .into_iter()
+                .filter(|k| in_policy || !k.policy_only())
+                .map(InstanceKey::name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if in_policy {
+            IN_POLICY.get_or_init(list)
+        } else {
+            IN_USER_FILE.get_or_init(list)
+        }
     }
 }
 
-fn known_keys() -> String {
-    Key::ALL.map(Key::name).join(", ")
+fn known_keys() -> &'static str {
+    static KNOWN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KNOWN.get_or_init(|| Key::ALL.map(Key::name).join(", "))
 }
 
 /// How much the launcher logs.
@@ -725,6 +740,9 @@ pub fn resolve(layers: &Layers) -> Result<Resolved, ConfigError> {
             false,
             allow_loopback,
         )?;
+        if !parsed.problems.is_empty() {
+            return Err(ConfigError::from_problems(&user.path, parsed.problems));
+        }
         assignments.extend(parsed.values);
     }
     let (env_assignments, unrecognised_env) = env_values(&layers.env, allow_loopback)?;
@@ -962,17 +980,20 @@ fn checked(
     }
 }
 
-/// A parsed settings or policy file.
+/// A parsed settings or policy file: what it sets, and every problem found in it.
 #[derive(Debug)]
 pub(crate) struct ParsedFile {
     pub(crate) values: Vec<(Value, Location)>,
     pub(crate) locked: Vec<(String, Location)>,
+    /// Every problem, in file order; the values hold only what had none.
+    pub(crate) problems: Vec<ConfigError>,
 }
 
 /// The key of the policy's list of locked keys.
 pub(crate) const LOCKED_KEY: &str = "locked";
 
-/// Parses a TOML file of settings; `allow_locked` admits the policy's `locked` list.
+/// Parses a TOML file of settings; `allow_locked` admits the policy's `locked` list. A file that
+/// is not TOML is the one error; every other problem is collected in [`ParsedFile::problems`].
 pub(crate) fn parse_file(
     file: &SourceFile,
     source: Source,
@@ -994,56 +1015,96 @@ pub(crate) fn parse_file(
     let mut parsed = ParsedFile {
         values: Vec::new(),
         locked: Vec::new(),
+        problems: Vec::new(),
+    };
+    let unknown = |name: &str, at: Location| {
+        let mut candidates: Vec<&'static str> = Key::ALL.map(Key::name).to_vec();
+        if allow_locked {
+            candidates.push(LOCKED_KEY);
+        }
+        ConfigError::UnknownKey {
+            key: name.to_owned(),
+            at,
+            suggestion: closest(name, &candidates),
+            known: known_keys(),
+        }
     };
     for (name, value) in entries {
         let Some(value) = value else {
             if name.get_ref() == Key::Instances.name() {
                 let key_at = at(name.span().start);
-                parsed
-                    .values
-                    .extend(parse_instances(file, &at, key_at, allow_locked)?);
+                parse_instances(file, &at, key_at, allow_locked, &mut parsed);
                 continue;
             }
-            return Err(ConfigError::UnknownKey {
-                key: name.get_ref().clone(),
-                at: at(name.span().start),
-                known: known_keys(),
-            });
+            parsed
+                .problems
+                .push(unknown(name.get_ref(), at(name.span().start)));
+            continue;
         };
         let value_at = at(value.span().start);
         let value = value.into_inner();
         if allow_locked && name.get_ref() == LOCKED_KEY {
+            let invalid = || ConfigError::Invalid {
+                key: LOCKED_KEY.to_owned(),
+                at: value_at.clone(),
+                expected: LOCKED_EXPECTED,
+            };
             let toml::Value::Array(items) = value else {
-                return Err(ConfigError::Invalid {
-                    key: LOCKED_KEY.to_owned(),
-                    at: value_at,
-                    expected: LOCKED_EXPECTED,
-                });
+                parsed.problems.push(invalid());
+                continue;
             };
             for item in items {
-                let toml::Value::String(item) = item else {
-                    return Err(ConfigError::Invalid {
-                        key: LOCKED_KEY.to_owned(),
-                        at: value_at,
-                        expected: LOCKED_EXPECTED,
-                    });
-                };
-                parsed.locked.push((item, value_at.clone()));
+                match item {
+                    toml::Value::String(item) => parsed.locked.push((item, value_at.clone())),
+                    _ => {
+                        parsed.problems.push(invalid());
+                        break;
+                    }
+                }
             }
             continue;
         }
         let Some(key) = Key::from_name(name.get_ref()) else {
-            return Err(ConfigError::UnknownKey {
-                key: name.get_ref().clone(),
-                at: at(name.span().start),
-                known: known_keys(),
-            });
+            parsed
+                .problems
+                .push(unknown(name.get_ref(), at(name.span().start)));
+            continue;
         };
-        parsed
-            .values
-            .push(checked(key, Raw::from(value), value_at, allow_loopback)?);
+        match checked(key, Raw::from(value), value_at, allow_loopback) {
+            Ok(assignment) => parsed.values.push(assignment),
+            Err(problem) => parsed.problems.push(problem),
+        }
     }
     Ok(parsed)
+}
+
+/// The name among `candidates` that `name` is most likely a misspelling of, if one is close.
+pub(crate) fn closest(name: &str, candidates: &[&'static str]) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&name, c), *c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// The Levenshtein distance between two short strings, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// A file's top-level keys, each with where it is and, for a setting or `locked`, its value and
@@ -1095,25 +1156,34 @@ struct InstanceTables {
     instances: BTreeMap<Spanned<String>, SpannedTable>,
 }
 
-/// One assignment per `[instances.<name>]` table, in file order; `in_policy` admits pins.
+/// One assignment per `[instances.<name>]` table, in file order, into `parsed`; `in_policy`
+/// admits pins. A table with a problem adds its problems instead of an assignment.
 fn parse_instances(
     file: &SourceFile,
     at: &dyn Fn(usize) -> Location,
     instances_at: Location,
     in_policy: bool,
-) -> Result<Vec<Assignment>, ConfigError> {
-    let tables: InstanceTables =
-        toml::from_str(&file.text).map_err(|err| ConfigError::Invalid {
-            key: Key::Instances.name().to_owned(),
-            at: err.span().map_or(instances_at, |span| at(span.start)),
-            expected: Key::Instances.expected(),
-        })?;
+    parsed: &mut ParsedFile,
+) {
+    let tables: InstanceTables = match toml::from_str(&file.text) {
+        Ok(tables) => tables,
+        Err(err) => {
+            parsed.problems.push(ConfigError::Invalid {
+                key: Key::Instances.name().to_owned(),
+                at: err.span().map_or(instances_at, |span| at(span.start)),
+                expected: Key::Instances.expected(),
+            });
+            return;
+        }
+    };
     let mut tables: Vec<_> = tables.instances.into_iter().collect();
     tables.sort_by_key(|(name, _)| name.span().start);
-    tables
-        .into_iter()
-        .map(|(name, fields)| parse_instance(name, fields, at, in_policy))
-        .collect()
+    for (name, fields) in tables {
+        match parse_instance(name, fields, at, in_policy) {
+            Ok(assignment) => parsed.values.push(assignment),
+            Err(problems) => parsed.problems.extend(problems),
+        }
+    }
 }
 
 /// The pin fields of a table, before they are checked together.
@@ -1126,6 +1196,7 @@ struct PinFields {
     saml_application: Option<String>,
     saml_application_name: Option<String>,
     role_name: Option<String>,
+    domain: Option<DomainForm>,
 }
 
 impl PinFields {
@@ -1140,10 +1211,11 @@ impl PinFields {
             || self.account_id.is_some()
             || self.saml_application.is_some()
             || self.saml_application_name.is_some()
-            || self.role_name.is_some();
+            || self.role_name.is_some()
+            || self.domain.is_some();
         if self.pin != Some(true) {
             return if any_field {
-                Err("sets region, alias, account_id, saml_application or role_name without pin = true".to_owned())
+                Err("sets region, alias, domain, account_id, saml_application or role_name without pin = true".to_owned())
             } else {
                 Ok(None)
             };
@@ -1154,6 +1226,9 @@ impl PinFields {
             return Err(format!(
                 "is not named by an instance id (`{name}` is not one)"
             ));
+        }
+        if self.domain.is_some() && self.alias.is_none() {
+            return Err("has a domain but no alias: the domain says which address the alias has, so give alias = \"…\" too".to_owned());
         }
         if self
             .alias
@@ -1196,6 +1271,7 @@ impl PinFields {
             instance_id: name.to_owned(),
             region,
             alias: self.alias,
+            domain: self.domain.unwrap_or(DomainForm::Unknown),
             account_id: self.account_id,
             via,
             default_destination: destination,
@@ -1203,94 +1279,159 @@ impl PinFields {
     }
 }
 
-/// One `[instances.<name>]` table.
+/// One `[instances.<name>]` table, or every problem in it.
 fn parse_instance(
     name: Spanned<String>,
     fields: SpannedTable,
     at: &dyn Fn(usize) -> Location,
     in_policy: bool,
-) -> Result<Assignment, ConfigError> {
+) -> Result<Assignment, Vec<ConfigError>> {
     let table_at = at(name.span().start);
     let name = name.into_inner();
     let full = |field: &str| format!("{}.{name}.{field}", Key::Instances.name());
     if name.trim().is_empty() {
-        return Err(ConfigError::Invalid {
+        return Err(vec![ConfigError::Invalid {
             key: Key::Instances.name().to_owned(),
             at: table_at,
             expected: Key::Instances.expected(),
-        });
+        }]);
     }
     let mut fields: Vec<_> = fields.into_iter().collect();
     fields.sort_by_key(|(field, _)| field.span().start);
     let mut table = InstanceSettings::default();
     let mut pin = PinFields::default();
+    let mut problems = Vec::new();
     for (field, value) in fields {
         let field_at = at(field.span().start);
         let Some(key) = InstanceKey::ALL
             .into_iter()
             .find(|key| key.name() == field.get_ref())
         else {
-            return Err(ConfigError::UnknownKey {
+            let candidates: Vec<&'static str> = InstanceKey::ALL
+                .into_iter()
+                .filter(|k| in_policy || !k.policy_only())
+                .map(InstanceKey::name)
+                .collect();
+            problems.push(ConfigError::UnknownKey {
                 key: full(field.get_ref()),
                 at: field_at,
+                suggestion: closest(field.get_ref(), &candidates),
                 known: InstanceKey::known(in_policy),
             });
+            continue;
         };
         if key.policy_only() && !in_policy {
-            return Err(ConfigError::PolicyOnly {
+            problems.push(ConfigError::PolicyOnly {
                 key: full(key.name()),
                 at: field_at,
             });
+            continue;
         }
         let value_at = at(value.span().start);
-        let invalid = || ConfigError::Invalid {
-            key: full(key.name()),
-            at: value_at.clone(),
-            expected: key.expected(),
-        };
-        let raw = value.into_inner();
-        let text = || match &raw {
-            toml::Value::String(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
-            _ => Err(invalid()),
-        };
-        match key {
-            InstanceKey::Browser => table.browser = Some(text()?),
-            InstanceKey::Destination => {
-                table.destination = Some(destination_form(&text()?).ok_or_else(invalid)?)
-            }
-            InstanceKey::Pin => match raw {
-                toml::Value::Boolean(flag) => pin.pin = Some(flag),
-                _ => return Err(invalid()),
-            },
-            InstanceKey::Region => {
-                let region = Region::parse(&text()?).map_err(|source| ConfigError::Region {
-                    key: full(key.name()),
-                    at: value_at.clone(),
-                    source,
-                })?;
-                pin.region = Some(region);
-            }
-            InstanceKey::Alias => pin.alias = Some(text()?),
-            InstanceKey::AccountId => {
-                let id = text()?;
-                if !is_account_id(&id) {
-                    return Err(invalid());
-                }
-                pin.account_id = Some(id);
-            }
-            InstanceKey::SamlApplication => pin.saml_application = Some(text()?),
-            InstanceKey::SamlApplicationName => pin.saml_application_name = Some(text()?),
-            InstanceKey::RoleName => pin.role_name = Some(text()?),
+        if let Err(problem) = instance_field(
+            key,
+            value.into_inner(),
+            &value_at,
+            &full,
+            &mut table,
+            &mut pin,
+        ) {
+            problems.push(problem);
         }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
     }
     table.pin = pin
         .into_pinned(&name, table.destination.clone())
-        .map_err(|problem| ConfigError::Pin {
-            instance: name.clone(),
-            at: table_at.clone(),
-            problem,
+        .map_err(|problem| {
+            vec![ConfigError::Pin {
+                instance: name.clone(),
+                at: table_at.clone(),
+                problem,
+            }]
         })?;
     Ok((Value::Instances(BTreeMap::from([(name, table)])), table_at))
+}
+
+/// Whether `alias` is one Connect accepts for an instance: 1 to [`MAX_INSTANCE_ALIAS_LEN`]
+/// ASCII letters, digits and hyphens, starting and ending with a letter or digit, not `d-…`.
+pub fn is_instance_alias(alias: &str) -> bool {
+    let bytes = alias.as_bytes();
+    let alnum = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
+    (1..=MAX_INSTANCE_ALIAS_LEN).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && alnum(bytes.first())
+        && alnum(bytes.last())
+        && !alias.starts_with("d-")
+}
+
+/// The longest instance alias Connect accepts.
+pub const MAX_INSTANCE_ALIAS_LEN: usize = 45;
+
+/// Reads one field of an instance's table into `table` or `pin`.
+fn instance_field(
+    key: InstanceKey,
+    raw: toml::Value,
+    value_at: &Location,
+    full: &dyn Fn(&str) -> String,
+    table: &mut InstanceSettings,
+    pin: &mut PinFields,
+) -> Result<(), ConfigError> {
+    let invalid = || ConfigError::Invalid {
+        key: full(key.name()),
+        at: value_at.clone(),
+        expected: key.expected(),
+    };
+    let text = || match &raw {
+        toml::Value::String(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
+        _ => Err(invalid()),
+    };
+    match key {
+        InstanceKey::Browser => table.browser = Some(text()?),
+        InstanceKey::Destination => {
+            table.destination = Some(destination_form(&text()?).ok_or_else(invalid)?)
+        }
+        InstanceKey::Pin => match raw {
+            toml::Value::Boolean(flag) => pin.pin = Some(flag),
+            _ => return Err(invalid()),
+        },
+        InstanceKey::Region => {
+            let region = Region::parse(&text()?).map_err(|source| ConfigError::Region {
+                key: full(key.name()),
+                at: value_at.clone(),
+                source,
+            })?;
+            pin.region = Some(region);
+        }
+        InstanceKey::Alias => {
+            let alias = text()?;
+            if !is_instance_alias(&alias) {
+                return Err(invalid());
+            }
+            pin.alias = Some(alias);
+        }
+        InstanceKey::Domain => {
+            pin.domain = Some(match text()?.to_ascii_lowercase().as_str() {
+                "new" => DomainForm::New,
+                "legacy" => DomainForm::Legacy,
+                _ => return Err(invalid()),
+            })
+        }
+        InstanceKey::AccountId => {
+            let id = text()?;
+            if !is_account_id(&id) {
+                return Err(invalid());
+            }
+            pin.account_id = Some(id);
+        }
+        InstanceKey::SamlApplication => pin.saml_application = Some(text()?),
+        InstanceKey::SamlApplicationName => pin.saml_application_name = Some(text()?),
+        InstanceKey::RoleName => pin.role_name = Some(text()?),
+    }
+    Ok(())
 }
 
 const LOCKED_EXPECTED: &str = "a list of setting names, e.g. [\"start_url\", \"region\"]";
@@ -1373,14 +1514,27 @@ pub enum ConfigError {
         message: String,
     },
     /// A key this version does not know.
-    #[error("unknown setting `{key}` in {at}; the settings are: {known}")]
+    #[error(
+        "unknown setting `{key}` in {at}; {}the settings are: {known}",
+        did_you_mean(suggestion)
+    )]
     UnknownKey {
         /// The unknown key.
         key: String,
         /// Where.
         at: Location,
+        /// The known key (for a table's field, the field) it is most likely a misspelling of.
+        suggestion: Option<&'static str>,
         /// The known keys.
-        known: String,
+        known: &'static str,
+    },
+    /// Several problems in one file, each with its place.
+    #[error("{} has {} problems; fix each of them:\n{}", path.display(), problems.len(), bulleted(problems))]
+    Problems {
+        /// The file.
+        path: PathBuf,
+        /// Every problem, in file order.
+        problems: Vec<ConfigError>,
     },
     /// The policy locks a key that does not exist.
     #[error("`locked` in {at} names `{key}`, which is not a setting; the settings are: {known}")]
@@ -1390,7 +1544,7 @@ pub enum ConfigError {
         /// Where.
         at: Location,
         /// The known keys.
-        known: String,
+        known: &'static str,
     },
     /// A value of the wrong type or out of range.
     #[error("`{key}` in {at} is not valid; it takes {expected}")]
@@ -1456,6 +1610,62 @@ pub(crate) fn unknown_locked_key(key: String, at: Location) -> ConfigError {
         at,
         known: known_keys(),
     }
+}
+
+impl ConfigError {
+    /// One error for every problem found in the file at `path`: the problem itself when there is
+    /// one, else [`ConfigError::Problems`]. The CLI's `policy check` and every start of the app
+    /// report a file's problems through this, so both say the same.
+    pub fn from_problems(path: &Path, mut problems: Vec<ConfigError>) -> ConfigError {
+        problems.sort_by_key(|p| p.line_column().unwrap_or_default());
+        if problems.len() == 1 {
+            return problems.remove(0);
+        }
+        ConfigError::Problems {
+            path: path.to_owned(),
+            problems,
+        }
+    }
+
+    /// Each problem this error stands for (itself, unless it is [`ConfigError::Problems`]).
+    pub fn problems(&self) -> Vec<&ConfigError> {
+        match self {
+            ConfigError::Problems { problems, .. } => problems.iter().collect(),
+            other => vec![other],
+        }
+    }
+
+    /// The line and column the problem is at, when it is in a file.
+    pub fn line_column(&self) -> Option<(usize, usize)> {
+        match self {
+            ConfigError::Syntax { line, column, .. } => Some((*line, *column)),
+            ConfigError::UnknownKey { at, .. }
+            | ConfigError::UnknownLockedKey { at, .. }
+            | ConfigError::Invalid { at, .. }
+            | ConfigError::StartUrl { at, .. }
+            | ConfigError::Region { at, .. }
+            | ConfigError::PolicyOnly { at, .. }
+            | ConfigError::Pin { at, .. } => at.line_column,
+            ConfigError::Read { .. }
+            | ConfigError::Problems { .. }
+            | ConfigError::Locked { .. } => None,
+        }
+    }
+}
+
+fn did_you_mean(suggestion: &Option<&'static str>) -> String {
+    suggestion
+        .as_ref()
+        .map(|s| format!("did you mean `{s}`? "))
+        .unwrap_or_default()
+}
+
+fn bulleted(problems: &[ConfigError]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -1637,7 +1847,7 @@ mod tests {
         assert_eq!(
             error(&layers),
             "unknown setting `start_ur` in your settings file /home/agent/.config/connect-launcher/settings.toml (line 3, column 3); \
-             the settings are: start_url, region, use_device_code, browser, export_aws_cli_cache, log_level, connect_regions, \
+             did you mean `start_url`? the settings are: start_url, region, use_device_code, browser, export_aws_cli_cache, log_level, connect_regions, \
              role_patterns, warning_lead_minutes, portal_session_hours, accounts, default_destination, approved_origins, \
              new_domain, vdi_platform, instances"
         );
@@ -1870,6 +2080,7 @@ browser = "firefox -P staging"
             instance_id: PROD_ID.into(),
             region: region("us-east-1"),
             alias: Some("acme-prod".into()),
+            domain: DomainForm::Unknown,
             account_id: Some("111122223333".into()),
             via: PinnedVia::SamlApplication {
                 app_instance_id: "ins-3f6a1b2c4d5e6f70".into(),
@@ -1884,6 +2095,7 @@ browser = "firefox -P staging"
             instance_id: GOV_ID.into(),
             region: region("us-gov-west-1"),
             alias: None,
+            domain: DomainForm::Unknown,
             account_id: Some("123456789012".into()),
             via: PinnedVia::PermissionSet {
                 account_id: "123456789012".into(),
@@ -2145,7 +2357,7 @@ browser = "firefox -P staging"
         assert_eq!(
             error(&typo),
             "unknown setting `instances.acme-prod.brwoser` in your settings file /home/agent/.config/connect-launcher/settings.toml \
-             (line 3, column 3); the settings are: browser, destination"
+             (line 3, column 3); did you mean `browser`? the settings are: browser, destination"
         );
         let in_policy = Layers {
             policy: file(POLICY_PATH, "[instances.acme-prod]\nprofile = \"x\"\n"),
@@ -2154,7 +2366,7 @@ browser = "firefox -P staging"
         assert!(
             error(&in_policy).ends_with(
                 "(line 2, column 1); the settings are: browser, destination, pin, region, alias, account_id, \
-                 saml_application, saml_application_name, role_name"
+                 saml_application, saml_application_name, role_name, domain"
             ),
             "{}",
             error(&in_policy)
@@ -2246,7 +2458,8 @@ browser = "firefox -P staging"
             ("[instances.i-1]\npin = true\nregion = \"us-east-1\"\nsaml_application = \"ins-1\"\naccount_id = \"111122223333\"\nrole_name = \"ConnectAgent\"\n", "names both saml_application and role_name"),
             ("[instances.i-1]\npin = true\nregion = \"us-east-1\"\nrole_name = \"ConnectAgent\"\n", "has role_name but no account_id"),
             ("[instances.i-1]\npin = true\nregion = \"us-east-1\"\naccount_id = \"111122223333\"\nrole_name = \"ConnectAgent\"\nsaml_application_name = \"App\"\n", "has saml_application_name but no saml_application"),
-            ("[instances.i-1]\nregion = \"us-east-1\"\nrole_name = \"ConnectAgent\"\n", "sets region, alias, account_id, saml_application or role_name without pin = true"),
+            ("[instances.i-1]\nregion = \"us-east-1\"\nrole_name = \"ConnectAgent\"\n", "sets region, alias, domain, account_id, saml_application or role_name without pin = true"),
+            ("[instances.i-1]\npin = true\nregion = \"us-east-1\"\nsaml_application = \"ins-1\"\ndomain = \"legacy\"\n", "has a domain but no alias"),
             ("[instances.i-1]\npin = false\nalias = \"acme\"\n", "without pin = true"),
             ("[instances.acme-prod]\npin = true\nalias = \"acme-prod\"\nregion = \"us-east-1\"\nsaml_application = \"ins-1\"\n", "is named by its alias; name a pinned instance's table by its instance id"),
             ("[instances.\"acme prod\"]\npin = true\nregion = \"us-east-1\"\nsaml_application = \"ins-1\"\n", "is not named by an instance id (`acme prod` is not one)"),
@@ -2268,5 +2481,102 @@ browser = "firefox -P staging"
             resolve(&not_pinned).expect("resolves").settings.pinned(),
             []
         );
+    }
+
+    #[test]
+    fn every_problem_in_a_file_is_reported_each_with_its_place() {
+        let text = "start_url = \"http://example.com/start\"\nregoin = \"us-east-1\"\nwarning_lead_minutes = [0, 15]\n\
+                    locked = [\"region\", \"colour\"]\nrole_patterns = []\n\
+                    [instances.5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11]\npin = true\nregion = \"us-east-1\"\n\
+                    saml_application = \"ins-1\"\nalias = \"-acme\"\ndomain = \"newest\"\n";
+        let layers = Layers {
+            policy: file(POLICY_PATH, text),
+            ..Layers::default()
+        };
+        let err = resolve(&layers).expect_err("a broken policy");
+        let places: Vec<(usize, usize)> = err
+            .problems()
+            .iter()
+            .map(|p| p.line_column().expect("each problem has its place"))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                (1, 13),
+                (2, 1),
+                (3, 24),
+                (4, 10),
+                (5, 17),
+                (10, 9),
+                (11, 10)
+            ],
+            "{err}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.starts_with("/etc/connect-launcher/policy.toml has 7 problems; fix each of them:\n  - `start_url` in the managed policy at /etc/connect-launcher/policy.toml (line 1, column 13) is not usable"),
+            "{message}"
+        );
+        for part in [
+            "unknown setting `regoin` in the managed policy at /etc/connect-launcher/policy.toml (line 2, column 1); did you mean `region`?",
+            "`warning_lead_minutes` in the managed policy at /etc/connect-launcher/policy.toml (line 3, column 24) is not valid",
+            "names `colour`, which is not a setting",
+            "`role_patterns` in the managed policy at /etc/connect-launcher/policy.toml (line 5, column 17) is not valid",
+            "`instances.5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11.alias` in the managed policy at /etc/connect-launcher/policy.toml (line 10, column 9) is not valid; it takes the instance's alias as Connect has it",
+            "`instances.5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11.domain` in the managed policy at /etc/connect-launcher/policy.toml (line 11, column 10) is not valid; it takes \"new\"",
+        ] {
+            assert!(message.contains(part), "{part}\nin\n{message}");
+        }
+        assert_eq!(message.lines().count(), 8, "{message}");
+        // The check IT runs says exactly what the launcher says when it starts.
+        let checked = crate::policy::check(&SourceFile {
+            path: POLICY_PATH.into(),
+            text: text.to_owned(),
+        })
+        .expect_err("the same problems");
+        assert_eq!(checked.to_string(), message);
+        // A syntax error stops the reading: it is the one problem.
+        let syntax = Layers {
+            policy: file(POLICY_PATH, "regoin = 1\nregion = us-east-1\n"),
+            ..Layers::default()
+        };
+        assert!(matches!(
+            resolve(&syntax),
+            Err(ConfigError::Syntax { line: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn a_pin_may_give_the_address_of_its_instance() {
+        let policy = "[instances.5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11]\npin = true\nregion = \"us-east-1\"\n\
+                      saml_application = \"ins-1\"\nalias = \"acme-prod\"\ndomain = \"legacy\"\n";
+        let resolved = resolve(&Layers {
+            policy: file(POLICY_PATH, policy),
+            ..Layers::default()
+        })
+        .expect("a valid pin");
+        let pinned = resolved.settings.pinned();
+        assert_eq!(pinned[0].alias.as_deref(), Some("acme-prod"));
+        assert_eq!(pinned[0].domain, DomainForm::Legacy);
+        for good in [
+            "a",
+            "acme-prod",
+            "Acme--2",
+            &"x".repeat(MAX_INSTANCE_ALIAS_LEN),
+        ] {
+            assert!(is_instance_alias(good), "{good}");
+        }
+        for bad in [
+            "",
+            "-acme",
+            "acme-",
+            "d-123",
+            "acme.prod",
+            "acme prod",
+            "acmé",
+            &"x".repeat(MAX_INSTANCE_ALIAS_LEN + 1),
+        ] {
+            assert!(!is_instance_alias(bad), "{bad}");
+        }
     }
 }

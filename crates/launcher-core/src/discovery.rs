@@ -27,6 +27,8 @@ pub enum DiscoveryError {
     Cache(#[from] catalog::CacheError),
     #[error(transparent)]
     Keychain(#[from] crate::keychain::KeychainError),
+    #[error(transparent)]
+    RoleCredentials(#[from] crate::role_credentials::RoleCredentialsError),
     #[error("the stored session names `{0}`, which is not a valid start URL; sign in again with `connect-launcher login`")]
     StartUrl(String),
 }

@@ -4,7 +4,9 @@
 //! Promises: after [`end_shift`] the keychain holds no entry of this sign-in (session, client
 //! registration, role credentials), the state folder holds no session facts, catalog, launch
 //! history or favourites, and an exported AWS CLI cache file is gone; each Connect logout page is opened only
-//! through the URL gate; an instance whose web address is unknown is reported, never guessed.
+//! through the URL gate; an instance's address is its alias as the launch recorded it, else as
+//! the saved catalog has it (from Connect, or from IT's pin in the policy: `alias` and `domain`);
+//! an instance whose web address is unknown is reported, never guessed.
 
 use url::Url;
 
@@ -24,15 +26,27 @@ pub struct EndShiftReport {
     /// Instances whose Connect logout page was opened.
     pub logged_out: Vec<String>,
     /// Instances launched this shift whose address is unknown (launched through a SAML
-    /// application, whose alias Connect never told us): their CCP tabs must be logged out by hand.
+    /// application, whose alias Connect never told us, and not given one by IT's pin): their CCP
+    /// tabs must be logged out by hand.
     pub not_logged_out: Vec<String>,
     /// Whether there was an IAM Identity Center session to end.
     pub signed_out: bool,
 }
 
 /// Connect's logout page for an instance (`https://{alias}.my.connect.aws/logout`, or the legacy
-/// `https://{alias}.awsapps.com/connect/logout`).
+/// `https://{alias}.awsapps.com/connect/logout`). `None` when the alias is not a host name label
+/// (letters, digits and inner hyphens, at most 63): an alias such as `evil.example#` from a
+/// hostile answer or a corrupt file would otherwise make a URL on another host.
 pub fn connect_logout_url(alias: &str, domain: DomainForm) -> Option<Url> {
+    let label = (1..=63).contains(&alias.len())
+        && alias
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !alias.starts_with('-')
+        && !alias.ends_with('-');
+    if !label {
+        return None;
+    }
     let url = match domain {
         DomainForm::Legacy => format!("https://{alias}.awsapps.com/connect/logout"),
         DomainForm::New | DomainForm::Unknown => format!("https://{alias}.my.connect.aws/logout"),
@@ -60,29 +74,29 @@ pub fn open_sessions(launches: &[Launch], now: u64) -> Vec<&Launch> {
 pub async fn end_shift(deps: &Deps, endpoints: &Endpoints) -> Result<EndShiftReport, SignInError> {
     let mut report = EndShiftReport::default();
     let now = epoch(deps.clock.now());
-    let domains: Vec<(String, DomainForm)> =
+    // What the saved catalog knows of each instance's address: Connect's word, or IT's pin.
+    let known: Vec<(String, Option<String>, DomainForm)> =
         match catalog::read_cache(&catalog::cache_path(&deps.dirs.state)) {
             CacheRead::Loaded(c) => c
                 .entries
                 .into_iter()
-                .map(|e| (e.instance_id, e.domain))
+                .map(|e| (e.instance_id, e.alias, e.domain))
                 .collect(),
             _ => Vec::new(),
         };
     let policy = UrlPolicy::new(endpoints);
     let launched = launches::load(&deps.dirs.state);
     for l in open_sessions(&launched, now) {
-        let name = l.alias.clone().unwrap_or_else(|| l.instance_id.clone());
-        let domain = domains
+        let entry = known
             .iter()
-            .find(|(id, _)| *id == l.instance_id)
-            .map(|(_, d)| *d)
-            .unwrap_or_default();
-        let Some(url) = l
+            .find(|(id, _, _)| id.eq_ignore_ascii_case(&l.instance_id));
+        let domain = entry.map(|(_, _, d)| *d).unwrap_or_default();
+        let alias = l
             .alias
-            .as_deref()
-            .and_then(|a| connect_logout_url(a, domain))
-        else {
+            .clone()
+            .or_else(|| entry.and_then(|(_, a, _)| a.clone()));
+        let name = alias.clone().unwrap_or_else(|| l.instance_id.clone());
+        let Some(url) = alias.as_deref().and_then(|a| connect_logout_url(a, domain)) else {
             report.not_logged_out.push(name);
             continue;
         };

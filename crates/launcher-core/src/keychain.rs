@@ -60,8 +60,18 @@ impl EntryKey {
         ))
     }
 
-    /// The key of the role credentials kept for reuse during a sign-in (one value for all roles).
-    pub fn role_credentials(start_url: &StartUrl) -> Self {
+    /// The key of one role's credentials, kept for reuse during a sign-in: one small entry per
+    /// account and role, so a launch reads only the role it opens with.
+    pub fn role_credentials(start_url: &StartUrl, account_id: &str, role_name: &str) -> Self {
+        Self(format!(
+            "roles:{}:{account_id}/{role_name}",
+            hex::encode(Sha1::digest(start_url.as_str().as_bytes()))
+        ))
+    }
+
+    /// The key under which earlier versions kept every role's credentials of a sign-in in one
+    /// (chunked) value; read no more, only deleted.
+    pub fn legacy_role_credentials(start_url: &StartUrl) -> Self {
         Self(format!(
             "roles:{}",
             hex::encode(Sha1::digest(start_url.as_str().as_bytes()))

@@ -14,10 +14,8 @@
 //! only on a page of the instance; for the admin home or an external origin it is left out with a
 //! note.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::browser::SystemBrowser;
@@ -27,10 +25,11 @@ use crate::connect::{ConnectClient, ConnectError, DomainForm};
 use crate::console_federation::{ConsoleFederation, ConsoleFederationError, LoginRequest};
 use crate::deps::Deps;
 use crate::endpoints::Endpoints;
-use crate::keychain::{EntryKey, KeychainError};
+use crate::keychain::KeychainError;
 use crate::portal::{PortalClient, PortalError, RoleCredentials};
 use crate::region::Region;
 use crate::relay_state::{federate_url, Destination, FederateTarget, RelayStateError, VdiPlatform};
+use crate::role_credentials::RoleCredentialsError;
 use crate::secret::Secret;
 use crate::start_url::StartUrl;
 use crate::url_policy::{UrlPolicy, UrlRefused};
@@ -174,6 +173,10 @@ pub enum LaunchError {
     #[error(transparent)]
     Keychain(#[from] KeychainError),
     #[error(transparent)]
+    RoleCredentials(#[from] RoleCredentialsError),
+    #[error(transparent)]
+    Session(crate::session::SessionError),
+    #[error(transparent)]
     Browser(#[from] crate::browser::BrowserError),
     #[error("cannot record the launch: {0}")]
     Record(#[from] crate::session::SessionError),
@@ -191,6 +194,7 @@ impl LaunchError {
         match self {
             LaunchError::Portal(e) => e.is_retryable(),
             LaunchError::Console(e) => e.is_retryable(),
+            LaunchError::Session(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -284,96 +288,67 @@ pub fn saml_deep_link(start_url: &StartUrl, app_name: &str, app_instance_id: &st
     )
 }
 
-/// The stored role credentials of one sign-in, keyed `account/role`.
-#[derive(Default, Serialize, Deserialize)]
-struct StoredRoles(BTreeMap<String, StoredRole>);
-
-#[derive(Serialize, Deserialize)]
-struct StoredRole {
-    access_key_id: String,
-    secret_access_key: Secret,
-    session_token: Secret,
-    expires_at: u64,
-}
-
-fn role_key(account: &str, role: &str) -> String {
-    format!("{account}/{role}")
-}
-
-/// Keeps role credentials in the keychain for reuse (one entry per sign-in).
+/// Keeps role credentials in the keychain for reuse (one entry per account and role).
 pub fn remember_role_credentials(
     deps: &Deps,
     start_url: &StartUrl,
     found: &[(String, String, RoleCredentials)],
-) -> Result<(), KeychainError> {
-    if found.is_empty() {
-        return Ok(());
-    }
-    let key = EntryKey::role_credentials(start_url);
-    let mut roles: StoredRoles = deps
-        .store
-        .get(&key)?
-        .and_then(|s| serde_json::from_str(s.expose()).ok())
-        .unwrap_or_default();
-    let now = deps.clock.now();
-    roles
-        .0
-        .retain(|_, r| UNIX_EPOCH + Duration::from_secs(r.expires_at) > now);
-    for (account, role, c) in found {
-        roles.0.insert(
-            role_key(account, role),
-            StoredRole {
-                access_key_id: c.access_key_id.clone(),
-                secret_access_key: c.secret_access_key.clone(),
-                session_token: c.session_token.clone(),
-                expires_at: crate::session::epoch(c.expiration),
-            },
-        );
-    }
-    let json = zeroize::Zeroizing::new(serde_json::to_string(&roles).expect("roles serialise"));
-    deps.store.set(&key, &Secret::new(json.as_str()))
+) -> Result<(), RoleCredentialsError> {
+    crate::role_credentials::remember(deps, start_url, found)
 }
 
-/// Stored credentials for a role with enough time left.
-fn stored_role_credentials(
-    deps: &Deps,
-    start_url: &StartUrl,
-    account: &str,
-    role: &str,
-) -> Result<Option<RoleCredentials>, KeychainError> {
-    let Some(raw) = deps.store.get(&EntryKey::role_credentials(start_url))? else {
-        return Ok(None);
-    };
-    let Ok(roles) = serde_json::from_str::<StoredRoles>(raw.expose()) else {
-        return Ok(None);
-    };
-    let Some(r) = roles.0.get(&role_key(account, role)) else {
-        return Ok(None);
-    };
-    let c = RoleCredentials {
-        access_key_id: r.access_key_id.clone(),
-        secret_access_key: r.secret_access_key.clone(),
-        session_token: r.session_token.clone(),
-        expiration: UNIX_EPOCH + Duration::from_secs(r.expires_at),
-    };
-    Ok(c.valid_at(deps.clock.now(), ROLE_CREDENTIALS_MARGIN)
-        .then_some(c))
+/// Where a launch gets the IAM Identity Center access token, asked only when the role's
+/// credentials are not in the keychain: a launch with warm role credentials never reads it.
+pub trait AccessToken: Sync {
+    /// A valid access token.
+    fn get(&self) -> impl std::future::Future<Output = Result<Secret, LaunchError>> + Send;
+}
+
+/// A token already at hand.
+impl AccessToken for Secret {
+    fn get(&self) -> impl std::future::Future<Output = Result<Secret, LaunchError>> + Send {
+        let token = self.clone();
+        async move { Ok(token) }
+    }
+}
+
+/// The signed-in session's token, read from the keychain (and refreshed first when it is close to
+/// running out) only when asked for.
+#[derive(Debug)]
+pub struct SessionToken<'a> {
+    pub deps: &'a Deps,
+    pub endpoints: &'a Endpoints,
+}
+
+impl AccessToken for SessionToken<'_> {
+    async fn get(&self) -> Result<Secret, LaunchError> {
+        let oidc =
+            crate::oidc::OidcClient::new(self.deps.http.clone(), self.endpoints.oidc().clone());
+        let (token, _) = crate::session::Sessions::new(self.deps)
+            .fresh_access_token(self.deps, &oidc)
+            .await
+            .map_err(LaunchError::Session)?;
+        Ok(token)
+    }
 }
 
 /// Role credentials for a launch: from the keychain while valid, else from the portal.
 async fn role_credentials(
     deps: &Deps,
     portal: &PortalClient,
-    token: &Secret,
+    token: &impl AccessToken,
     start_url: &StartUrl,
     account: &str,
     role: &str,
 ) -> Result<RoleCredentials, LaunchError> {
-    if let Some(c) = stored_role_credentials(deps, start_url, account, role)? {
+    if let Some(c) =
+        crate::role_credentials::stored(deps, start_url, account, role, ROLE_CREDENTIALS_MARGIN)?
+    {
         tracing::debug!(account, role, "reusing role credentials");
         return Ok(c);
     }
-    let c = portal.get_role_credentials(token, account, role).await?;
+    let token = token.get().await?;
+    let c = portal.get_role_credentials(&token, account, role).await?;
     remember_role_credentials(
         deps,
         start_url,
@@ -387,7 +362,7 @@ pub async fn prepare(
     deps: &Deps,
     endpoints: &Endpoints,
     start_url: &StartUrl,
-    token: &Secret,
+    token: &impl AccessToken,
     entry: &CatalogEntry,
     request: &LaunchRequest,
 ) -> Result<PreparedLaunch, LaunchError> {

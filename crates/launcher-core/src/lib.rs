@@ -31,6 +31,7 @@ pub mod rate_limit;
 pub mod redaction;
 pub mod region;
 pub mod relay_state;
+pub mod role_credentials;
 pub mod secret;
 pub mod session;
 pub mod settings_file;

@@ -91,15 +91,17 @@ pub(crate) struct Policy {
     pub(crate) locked: BTreeSet<Key>,
 }
 
-/// Checks a managed policy file as the launcher would read it: the first problem, with its line
-/// and column, is the error.
+/// Checks a managed policy file as the launcher would read it: every problem, each with its line
+/// and column, is in the error ([`ConfigError::problems`]); the app refuses the file with the
+/// same error.
 pub fn check(file: &SourceFile) -> Result<(), ConfigError> {
     Policy::parse(file, false).map(|_| ())
 }
 
 impl Policy {
+    /// The policy, or every problem in it (a file that is not TOML is one problem).
     pub(crate) fn parse(file: &SourceFile, allow_loopback: bool) -> Result<Self, ConfigError> {
-        let parsed = config::parse_file(
+        let mut parsed = config::parse_file(
             file,
             Source::Policy(file.path.clone()),
             true,
@@ -107,8 +109,15 @@ impl Policy {
         )?;
         let mut locked = BTreeSet::new();
         for (name, at) in parsed.locked {
-            let key = Key::from_name(&name).ok_or_else(|| config::unknown_locked_key(name, at))?;
-            locked.insert(key);
+            match Key::from_name(&name) {
+                Some(key) => {
+                    locked.insert(key);
+                }
+                None => parsed.problems.push(config::unknown_locked_key(name, at)),
+            }
+        }
+        if !parsed.problems.is_empty() {
+            return Err(ConfigError::from_problems(&file.path, parsed.problems));
         }
         Ok(Self {
             path: file.path.clone(),

@@ -527,11 +527,19 @@ impl Sessions {
         Ok(file)
     }
 
-    /// Forgets the session: keychain entry and facts. With `everything`, the client
+    /// Forgets the session: keychain entries (the session's and every stored role credential) and
+    /// facts. With `everything`, the client
     /// registration too (end of shift on a shared PC).
     pub fn forget(&self, start_url: &StartUrl, everything: bool) -> Result<(), SessionError> {
         self.store.delete(&EntryKey::session(start_url))?;
-        self.store.delete(&EntryKey::role_credentials(start_url))?;
+        crate::role_credentials::forget(self.store.as_ref(), &self.state_dir, start_url).map_err(
+            |e| match e {
+                crate::role_credentials::RoleCredentialsError::Keychain(e) => {
+                    SessionError::Keychain(e)
+                }
+                crate::role_credentials::RoleCredentialsError::File(e) => e,
+            },
+        )?;
         remove_if_present(&self.facts_path())?;
         if everything {
             self.store.delete(&EntryKey::registration(start_url))?;

@@ -296,6 +296,7 @@ fn riley_options() -> DiscoveryOptions {
             region: region("us-east-1"),
             alias: None,
             domain: Default::default(),
+            domain: Default::default(),
             account_id: None,
             via: PinnedVia::SamlApplication {
                 app_instance_id: "ins-aaaa000000000001".into(),
@@ -307,6 +308,7 @@ fn riley_options() -> DiscoveryOptions {
             instance_id: NW_PINNED.into(),
             region: region("eu-central-1"),
             alias: None,
+            domain: Default::default(),
             domain: Default::default(),
             account_id: None,
             via: PinnedVia::PermissionSet {
@@ -605,6 +607,7 @@ async fn a_pinned_instance_that_cannot_be_checked_is_listed_with_a_warning() {
         instance_id: id.into(),
         region: region("eu-central-1"),
         alias: alias.map(Into::into),
+        domain: Default::default(),
         domain: Default::default(),
         account_id: None,
         via: PinnedVia::PermissionSet {
