@@ -296,7 +296,6 @@ fn riley_options() -> DiscoveryOptions {
             region: region("us-east-1"),
             alias: None,
             domain: Default::default(),
-            domain: Default::default(),
             account_id: None,
             via: PinnedVia::SamlApplication {
                 app_instance_id: "ins-aaaa000000000001".into(),
@@ -308,7 +307,6 @@ fn riley_options() -> DiscoveryOptions {
             instance_id: NW_PINNED.into(),
             region: region("eu-central-1"),
             alias: None,
-            domain: Default::default(),
             domain: Default::default(),
             account_id: None,
             via: PinnedVia::PermissionSet {
@@ -607,7 +605,6 @@ async fn a_pinned_instance_that_cannot_be_checked_is_listed_with_a_warning() {
         instance_id: id.into(),
         region: region("eu-central-1"),
         alias: alias.map(Into::into),
-        domain: Default::default(),
         domain: Default::default(),
         account_id: None,
         via: PinnedVia::PermissionSet {
