@@ -80,7 +80,11 @@ pub fn decode<'a>(
     let oauth_error = text("error");
     let code = header_code
         .filter(|c| !c.is_empty())
-        .or_else(|| body_code.map(|c| sanitize_code(&c).to_owned()))
+        .or_else(|| {
+            body_code
+                .map(|c| sanitize_code(&c).to_owned())
+                .filter(|c| !c.is_empty())
+        })
         .or_else(|| {
             oauth_error
                 .as_deref()
@@ -182,6 +186,15 @@ mod tests {
         );
         assert!(e.is("UserNotFoundException"));
         assert_eq!(e.message.as_deref(), Some("no user"));
+    }
+
+    /// A code that sanitises to nothing (`ns#`, `:…`) is no code: the next source is used.
+    #[test]
+    fn a_code_that_sanitises_to_nothing_is_absent() {
+        let e = decode(400, [], br#"{"__type":"com.amazonaws#"}"#);
+        assert_eq!(e.code, None);
+        let e = decode(400, [], br#"{"code":":http://x","error":"slow_down"}"#);
+        assert_eq!(e.code.as_deref(), Some("SlowDownException"));
     }
 
     #[test]

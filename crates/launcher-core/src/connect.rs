@@ -209,13 +209,17 @@ fn required_str(obj: &Value, name: &str) -> Result<String, String> {
     optional_str(obj, name).ok_or_else(|| format!("`{name}` is missing"))
 }
 
-/// A Connect timestamp (epoch seconds, maybe fractional).
+/// A Connect timestamp (epoch seconds, maybe fractional); one beyond what a `SystemTime` holds is
+/// refused, not a panic.
 fn required_time(obj: &Value, name: &str) -> Result<SystemTime, String> {
-    obj.get(name)
+    let secs = obj
+        .get(name)
         .and_then(Value::as_f64)
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(s))
-        .ok_or_else(|| format!("`{name}` is missing"))
+        .ok_or_else(|| format!("`{name}` is missing"))?;
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .and_then(|d| SystemTime::UNIX_EPOCH.checked_add(d))
+        .ok_or_else(|| format!("`{name}` is not a time"))
 }
 
 /// One instance summary object; `map_url` turns the access URL into the real one.
@@ -587,6 +591,27 @@ mod tests {
             parse_federation_token(br#"{"Credentials":{}}"#).unwrap_err(),
             "`AccessToken` is missing"
         );
+    }
+
+    /// A timestamp past what `SystemTime` holds (or past `Duration`) panicked in
+    /// `Duration::from_secs_f64` or the addition; now it is a refusal that names the member.
+    #[test]
+    fn a_time_out_of_range_is_refused_not_a_panic() {
+        for (value, expected) in [
+            ("1e20", "`AccessTokenExpiration` is not a time"),
+            ("1e300", "`AccessTokenExpiration` is not a time"),
+            ("-1", "`AccessTokenExpiration` is not a time"),
+            ("\"soon\"", "`AccessTokenExpiration` is missing"),
+        ] {
+            let body = format!(
+                r#"{{"Credentials":{{"AccessToken":"a","AccessTokenExpiration":{value},"RefreshToken":"r","RefreshTokenExpiration":1}},"UserId":"u"}}"#
+            );
+            assert_eq!(
+                parse_federation_token(body.as_bytes()).unwrap_err(),
+                expected,
+                "{value}"
+            );
+        }
     }
 
     fn response(status: u16, error_type: &str) -> HttpResponse {

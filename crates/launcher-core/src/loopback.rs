@@ -74,6 +74,13 @@ impl Listener {
         self.port
     }
 
+    /// The address the listener is bound to (always `127.0.0.1`).
+    pub fn local_addr(&self) -> Result<std::net::SocketAddr, LoopbackError> {
+        self.listener
+            .local_addr()
+            .map_err(|source| LoopbackError::Bind { source })
+    }
+
     /// The redirect URI to put in the authorize URL and CreateToken.
     pub fn redirect_uri(&self) -> String {
         redirect_uri(self.port)
@@ -183,6 +190,7 @@ async fn answer(stream: &mut TcpStream, reply: &Reply, drain: bool) -> std::io::
 
 /// The blank line that ends a request head.
 const HEAD_END: &[u8] = b"\r\n\r\n";
+const HEAD_END_STR: &str = "\r\n\r\n";
 
 /// The length of the request head (through the blank line), if `buf` holds all of it.
 pub fn find_head_end(buf: &[u8]) -> Option<usize> {
@@ -210,6 +218,17 @@ pub struct MalformedRequest(&'static str);
 /// Parses an HTTP/1.x request head (request line and header lines, CRLF-separated).
 pub fn parse_request_head(head: &[u8]) -> Result<RequestHead, MalformedRequest> {
     let text = std::str::from_utf8(head).map_err(|_| MalformedRequest("not UTF-8"))?;
+    // A bare CR or LF, NUL or another control character inside a line is how requests are
+    // smuggled past parsers that split lines differently (RFC 9112 §2.2, RFC 9110 §5.5).
+    let is_control = |c: char| c.is_ascii_control() && c != '\t';
+    if text
+        .strip_suffix(HEAD_END_STR)
+        .unwrap_or(text)
+        .split("\r\n")
+        .any(|line| line.contains(is_control))
+    {
+        return Err(MalformedRequest("a control character inside a line"));
+    }
     let mut lines = text.split("\r\n");
     let request_line = lines.next().unwrap_or_default();
     let mut parts = request_line.split(' ');
@@ -535,6 +554,35 @@ mod tests {
                 String::from_utf8_lossy(raw)
             );
         }
+    }
+
+    /// Found by the `loopback_request` fuzz target: a bare CR inside the `Host` line was kept in
+    /// the host value.
+    #[test]
+    fn control_characters_inside_a_line_are_refused() {
+        let bad: [&[u8]; 5] = [
+            b"GET /oauth/callback HTTP/1.1\r\nHost: 127.0.0.1:53127\r.1\r\n\r\n",
+            b"GET /oauth/callback HTTP/1.1\r\nHost: 127.0.0.1:53127\nX: y\r\n\r\n",
+            b"GET /oauth/callback\r HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\x00\r\n\r\n",
+            b"GET / HTTP/1.1\r\nX-A: \x1b[31m\r\nHost: a\r\n\r\n",
+        ];
+        for raw in bad {
+            assert_eq!(
+                parse_request_head(raw),
+                Err(MalformedRequest("a control character inside a line")),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+        let tab = b"GET / HTTP/1.1\r\nHost:\t127.0.0.1:1\r\n\r\n";
+        assert_eq!(
+            parse_request_head(tab)
+                .expect("a tab is allowed")
+                .host
+                .as_deref(),
+            Some("127.0.0.1:1")
+        );
     }
 
     #[test]

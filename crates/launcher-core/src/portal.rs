@@ -357,7 +357,9 @@ pub fn parse_role_credentials(body: &[u8]) -> Result<RoleCredentials, String> {
         access_key_id: required_str(creds, "accessKeyId")?,
         secret_access_key: Secret::new(required_str(creds, "secretAccessKey")?),
         session_token: Secret::new(required_str(creds, "sessionToken")?),
-        expiration: SystemTime::UNIX_EPOCH + Duration::from_millis(millis),
+        expiration: SystemTime::UNIX_EPOCH
+            .checked_add(Duration::from_millis(millis))
+            .ok_or("`expiration` is not a time")?,
     })
 }
 

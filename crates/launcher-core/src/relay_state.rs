@@ -124,6 +124,7 @@ impl Destination {
         if !approved {
             return Err(RelayStateError::OriginNotApproved { origin });
         }
+        check_origin(input)?;
         Ok(Destination::Origin(input.to_owned()))
     }
 
@@ -173,6 +174,26 @@ fn check_path(path: &str) -> Result<(), RelayStateError> {
     } else {
         Err(RelayStateError::BadDestination {
             value: path.to_owned(),
+        })
+    }
+}
+
+/// An external destination as written: `https://` and then printable ASCII, with no fragment and
+/// none of the parameters that have settings of their own, so that the federate URL reads back to
+/// the same text (the URL parser would also take `https:/host` or `https:\\host`, which do not).
+fn check_origin(value: &str) -> Result<(), RelayStateError> {
+    let lower = value.to_ascii_lowercase();
+    let ok = lower.starts_with("https://")
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'#' && b != b'\\')
+        && !lower.contains(&VDI_PARAM.to_ascii_lowercase())
+        && !lower.contains(NEW_DOMAIN_PARAM);
+    if ok {
+        Ok(())
+    } else {
+        Err(RelayStateError::BadDestination {
+            value: value.to_owned(),
         })
     }
 }
@@ -300,8 +321,10 @@ pub fn console_host(region: Region) -> Result<String, RelayStateError> {
 /// Builds the federate URL.
 pub fn federate_url(target: &FederateTarget) -> Result<Url, RelayStateError> {
     check_instance_id(&target.instance_id)?;
-    if let Destination::Path(p) = &target.destination {
-        check_path(p)?;
+    match &target.destination {
+        Destination::Path(p) => check_path(p)?,
+        Destination::Origin(o) => check_origin(o)?,
+        _ => {}
     }
     if target.vdi_platform.is_some() && !target.destination.is_instance_page() {
         return Err(RelayStateError::VdiNeedsPage);
@@ -637,6 +660,55 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(parse_federate_url(input), Err(expected), "{input}");
         }
+    }
+
+    /// Found by the `relay_state` fuzz target: `https:/a11` is a URL to the URL parser (it reads
+    /// `https://a11/`) but not an origin to the relay-state reader, so the built link did not read
+    /// back; such text, and an origin carrying the parameters that have settings of their own, are
+    /// refused when configured and when building.
+    #[test]
+    fn an_origin_must_read_back_as_written() {
+        let approved = [
+            "https://a11".to_owned(),
+            "https://crm.example.com".to_owned(),
+        ];
+        for input in [
+            "https:/a11",
+            "https:\\\\a11",
+            "https://crm.example.com/x#frag",
+            "https://crm.example.com/?new_domain=true",
+            "https://crm.example.com/?VDIPlatform=AZURE",
+        ] {
+            assert_eq!(
+                Destination::parse(input, &approved),
+                Err(RelayStateError::BadDestination {
+                    value: input.to_owned()
+                }),
+                "{input}"
+            );
+        }
+        let t = FederateTarget {
+            region: region("eu-west-2"),
+            instance_id: ID.to_owned(),
+            destination: Destination::Origin("https:/a11".to_owned()),
+            new_domain: false,
+            vdi_platform: None,
+        };
+        assert!(matches!(
+            federate_url(&t),
+            Err(RelayStateError::BadDestination { .. })
+        ));
+        let ok = Destination::parse("https://crm.example.com/cases/42", &approved).unwrap();
+        let t = FederateTarget {
+            destination: ok.clone(),
+            ..t
+        };
+        assert_eq!(
+            parse_federate_url(federate_url(&t).unwrap().as_str())
+                .unwrap()
+                .destination,
+            ok
+        );
     }
 
     fn arb_region() -> impl Strategy<Value = Region> {

@@ -177,3 +177,175 @@ async fn a_silent_connection_gets_408_and_does_not_block_the_genuine_callback() 
     assert_eq!(answer(silent).await.0, 408);
     assert_eq!(answer(genuine).await.0, 200);
 }
+
+#[tokio::test]
+async fn binds_the_loopback_address_only() {
+    let listener = Listener::bind().await.expect("bind");
+    let addr = listener.local_addr().expect("bound address");
+    assert_eq!(addr.ip(), std::net::IpAddr::from([127, 0, 0, 1]));
+    assert_eq!(addr.port(), listener.port());
+    // This machine's address on its way out (no packet is sent): the listener is not there.
+    let outward = std::net::UdpSocket::bind(("0.0.0.0", 0))
+        .and_then(|s| s.connect(("192.0.2.1", 9)).map(|()| s))
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip())
+        .ok()
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified());
+    if let Some(ip) = outward {
+        let refused = StdStream::connect((ip, listener.port()));
+        assert!(refused.is_err(), "the listener answered on {ip}");
+    }
+}
+
+/// How many junk requests arrive around the genuine callback.
+const JUNK_REQUESTS: usize = 1_000;
+
+/// The `i`-th junk request: the kinds a hostile page or process could send, in turn.
+fn junk_request(i: usize, port: u16) -> Vec<u8> {
+    let host = format!("127.0.0.1:{port}");
+    let line = |target: &str, host: &str| {
+        format!("GET {target} HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes()
+    };
+    match i % 7 {
+        0 => line(&format!("/oauth/callback?code=junk{i}&state=wrong"), &host),
+        // DNS rebinding: a page on another name that resolves to 127.0.0.1.
+        1 => line(
+            &format!("/oauth/callback?code=junk{i}&state={STATE}"),
+            &format!("rebind.attacker.example:{port}"),
+        ),
+        2 => line(&format!("/favicon.ico?code=junk{i}&state={STATE}"), &host),
+        3 => format!("POST /oauth/callback?code=junk{i}&state={STATE} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n").into_bytes(),
+        4 => b"\x16\x03\x01\x02\x00 not http\r\n\r\n".to_vec(),
+        5 => line(&format!("/oauth/callback?error=access_denied&state=x{i}"), &host),
+        _ => line(&format!("/oauth/callback?state={STATE}"), &host),
+    }
+}
+
+/// Sends one request and reads the status of the answer; `None` when the listener had stopped
+/// (refused or reset) before answering.
+async fn status_of(port: u16, request: Vec<u8>) -> Option<u16> {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    stream.write_all(&request).await.ok()?;
+    stream.shutdown().await.ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.ok()?;
+    String::from_utf8_lossy(&raw).get(9..12)?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_genuine_callback_gets_through_a_thousand_concurrent_junk_requests() {
+    let listener = Listener::bind().await.expect("bind");
+    let port = listener.port();
+    // A bound, not a pause: the wait ends when the genuine callback arrives.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let waiting =
+        tokio::spawn(async move { listener.wait(&State::from_string(STATE), deadline).await });
+
+    let (answered_tx, mut answered_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut junk = tokio::task::JoinSet::new();
+    for i in 0..JUNK_REQUESTS {
+        let answered = answered_tx.clone();
+        junk.spawn(async move {
+            let status = status_of(port, junk_request(i, port)).await;
+            if status.is_some() {
+                let _ = answered.send(());
+            }
+            status
+        });
+    }
+    drop(answered_tx);
+    // The genuine callback arrives once half the junk has been answered, with the rest in flight.
+    for _ in 0..JUNK_REQUESTS / 2 {
+        answered_rx
+            .recv()
+            .await
+            .expect("junk requests are answered");
+    }
+    let genuine = tokio::spawn(async move {
+        let target = format!("/oauth/callback?code=genuine-code&state={STATE}");
+        let request = format!("GET {target} HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n");
+        status_of(port, request.into_bytes()).await
+    });
+
+    let code = waiting
+        .await
+        .expect("the wait task")
+        .expect("the genuine callback completes the wait");
+    assert_eq!(code.expose(), "genuine-code");
+    assert_eq!(genuine.await.expect("the genuine task"), Some(200));
+
+    let mut answered = 0;
+    while let Some(status) = junk.join_next().await {
+        if let Some(status) = status.expect("a junk task") {
+            answered += 1;
+            assert!(
+                [400, 404, 405].contains(&status),
+                "a junk request got {status}"
+            );
+        }
+    }
+    assert!(answered >= JUNK_REQUESTS / 2, "{answered} answered");
+}
+
+#[tokio::test]
+async fn a_replayed_authorization_code_is_refused_with_a_clear_error() {
+    use aws_emulator::{Emulator, Options, Org};
+    use launcher_core::endpoints::Endpoints;
+    use launcher_core::http::Http;
+    use launcher_core::oidc::{ClientKind, OidcClient, OidcError};
+    use launcher_core::pkce::{authorize_url, CodeVerifier};
+    use launcher_core::region::Region;
+    use launcher_core::signin::SignInError;
+
+    let emu = Emulator::start(Options::new(Org::demo()).auto_approve("alex.rivera@example.com"))
+        .expect("emulator");
+    let endpoints = Endpoints::resolve(Region::parse("us-east-1").expect("region"), &emu.env())
+        .expect("endpoints");
+    let oidc = OidcClient::new(Http::new(), endpoints.oidc().clone());
+    let reg = oidc
+        .register(
+            "replay-test",
+            ClientKind::AuthorizationCode,
+            &emu.start_url(),
+        )
+        .await
+        .expect("register");
+    let listener = Listener::bind().await.expect("bind");
+    let redirect = listener.redirect_uri();
+    let verifier = CodeVerifier::generate();
+    let state = State::generate();
+    let url = authorize_url(
+        oidc.base().as_str(),
+        &reg.client_id,
+        listener.port(),
+        &state,
+        &[],
+        &verifier.challenge(),
+    );
+    // The browser: the emulator approves at once and redirects to the listener.
+    let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
+    let code = listener
+        .wait(&state, Instant::now() + WAIT)
+        .await
+        .expect("the callback");
+    assert_eq!(browser.await.expect("browser task").expect("browser"), 200);
+
+    oidc.code_token(&reg, &code, verifier.secret(), &redirect)
+        .await
+        .expect("the first exchange succeeds");
+    let replayed = oidc
+        .code_token(&reg, &code, verifier.secret(), &redirect)
+        .await
+        .expect_err("a replayed code is refused");
+    assert!(
+        matches!(&replayed, OidcError::InvalidGrant(m) if m.contains("already been used")),
+        "{replayed:?}"
+    );
+    let shown = SignInError::from(replayed).to_string();
+    assert!(shown.contains("connect-launcher login"), "{shown}");
+    assert!(
+        !shown.contains(code.expose()),
+        "the code is quoted: {shown}"
+    );
+}
