@@ -1,6 +1,7 @@
 //! Installs what the tests need on a fresh Debian/Ubuntu machine: the Debian packages of the desktop
-//! stack, tauri-driver (the desktop app's WebDriver bridge), the botocore suite's Python venv, and
-//! the front end's npm packages once `ui/` exists.
+//! stack, tauri-driver (the desktop app's WebDriver bridge), cargo-fuzz and cargo-deny (the fuzz
+//! and deny stages), the botocore suite's Python venv, and the front end's npm packages once `ui/`
+//! exists.
 //!
 //! Promises: every step is skipped when what it installs is already there (so a warm run costs a
 //! `dpkg-query` and two file reads); `apt-get update` runs only when a package is missing; apt runs
@@ -55,6 +56,8 @@ pub fn all(ws: &Workspace) -> Result<()> {
     debian_packages()?;
     rust_components()?;
     tauri_driver()?;
+    cargo_tool("cargo-fuzz", "fuzz")?;
+    cargo_tool("cargo-deny", "deny")?;
     python_venv(ws)?;
     npm_packages(ws)?;
     Ok(())
@@ -183,6 +186,29 @@ fn has_tauri_driver(listing: &str) -> bool {
     listing
         .lines()
         .any(|l| l.starts_with(&format!("tauri-driver v{TAURI_DRIVER_VERSION}:")))
+}
+
+/// `cargo install {krate} --locked` (from crates.io, built here) unless `cargo {sub} --version`
+/// answers: cargo-fuzz for `cargo xtask fuzz` (about 70 s to build), cargo-deny for `cargo xtask
+/// deny` (a few minutes). Built in cargo's own temporary folder, not the shared target folder.
+fn cargo_tool(krate: &str, sub: &str) -> Result<()> {
+    if shell::succeeds(Command::new("cargo").args([sub, "--version"])) {
+        println!("{krate}: present");
+        return Ok(());
+    }
+    let start = std::time::Instant::now();
+    let mut install = Command::new("cargo");
+    install
+        .args(["install", krate, "--locked"])
+        .env_remove("CARGO_TARGET_DIR");
+    if !shell::run(&mut install)? {
+        bail!("cargo install {krate} --locked failed");
+    }
+    println!(
+        "{krate}: installed in {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// The botocore suite's venv, created and filled from tests/botocore/requirements.txt.

@@ -12,6 +12,8 @@
 
 mod bench;
 mod demo;
+mod deny;
+mod fuzz;
 mod install;
 mod json;
 mod pipeline;
@@ -30,9 +32,10 @@ commands:
   test [--no-install] [--quick]
       install missing Debian packages, the Python venv and npm packages, then run
       cargo fmt --check, clippy -D warnings, the build, and inside Xvfb + a private D-Bus
-      session + an unlocked gnome-keyring: every Rust test and the botocore suite
+      session + an unlocked gnome-keyring: every Rust test and the botocore suite; then
+      `fuzz` (every target 15 s) and `deny`
       --no-install  skip the install step (the dev loop)
-      --quick       skip the fmt check and clippy
+      --quick       skip the fmt check, clippy, fuzzing and cargo deny
   demo
       build and start the emulator's demo organisation (not auto-approving) until Ctrl-C
   bench [--quick]
@@ -41,6 +44,13 @@ commands:
       floor measured in the same run; print a table and write BENCHMARKS.md. Needs a D-Bus
       session with an unlocked Secret Service (the launcher keeps its session there)
       --quick       100 accounts and 5 runs of each timing instead of 20
+  fuzz [--seconds N] [TARGET]
+      build the fuzz targets in fuzz/ (cargo fuzz, AddressSanitizer, on stable with
+      RUSTC_BOOTSTRAP=1) and run each, or only TARGET, for N seconds (default 15); one
+      test per target; a crashing input is left in fuzz/artifacts/TARGET/ (docs/fuzzing.md)
+  deny
+      cargo deny with deny.toml: licences, bans and sources; then the RustSec advisories when
+      the database can be fetched or a copy is in ~/.cargo/advisory-dbs (else skipped, saying so)
 ";
 
 fn main() -> ExitCode {
@@ -65,7 +75,10 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
             for f in flags {
                 match f.as_str() {
                     "--no-install" => options.install = false,
-                    "--quick" => options.lint = false,
+                    "--quick" => {
+                        options.lint = false;
+                        options.hostile = false;
+                    }
                     other => bail!("unknown flag `{other}` for `test`\n\n{USAGE}"),
                 }
             }
@@ -86,6 +99,47 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
                 }
             }
             bench::bench(&ws, bench::Scale::new(quick))
+        }
+        "fuzz" => {
+            let mut options = fuzz::Options {
+                seconds: fuzz::DEFAULT_SECONDS,
+                target: None,
+            };
+            let mut rest = flags.iter();
+            while let Some(f) = rest.next() {
+                match f.as_str() {
+                    "--seconds" => {
+                        let n = rest.next().and_then(|n| n.parse().ok());
+                        let Some(n) = n.filter(|n| *n > 0) else {
+                            bail!("`--seconds` takes a whole number of seconds\n\n{USAGE}");
+                        };
+                        options.seconds = n;
+                    }
+                    t if !t.starts_with('-') && options.target.is_none() => {
+                        options.target = Some(t.to_owned());
+                    }
+                    other => bail!("unknown flag `{other}` for `fuzz`\n\n{USAGE}"),
+                }
+            }
+            let counts = fuzz::fuzz(&ws, &options)?;
+            Ok(if counts.failed == 0 && counts.passed > 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        "deny" => {
+            if let Some(f) = flags.first() {
+                bail!("unknown flag `{f}` for `deny`\n\n{USAGE}");
+            }
+            let outcome = deny::deny(&ws)?;
+            Ok(
+                if outcome.policy_passed && outcome.advisories != deny::Advisories::Failed {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                },
+            )
         }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

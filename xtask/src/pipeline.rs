@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use crate::deny;
+use crate::fuzz;
 use crate::install;
 use crate::shell;
 use crate::tally::{Counts, Event, Tally};
@@ -31,6 +33,8 @@ pub struct Options {
     pub install: bool,
     /// Run the fmt check and clippy.
     pub lint: bool,
+    /// Fuzz every target briefly and run cargo deny.
+    pub hostile: bool,
 }
 
 impl Default for Options {
@@ -38,6 +42,7 @@ impl Default for Options {
         Options {
             install: true,
             lint: true,
+            hostile: true,
         }
     }
 }
@@ -164,6 +169,18 @@ pub fn test(ws: &Workspace, options: &Options) -> Result<ExitCode> {
             results.push(StageResult::new(
                 s,
                 Outcome::Skipped("the build failed"),
+                Duration::ZERO,
+            ));
+        }
+    }
+
+    if options.hostile {
+        results.extend(hostile_input(ws)?);
+    } else {
+        for name in HOSTILE_STAGES {
+            results.push(StageResult::new(
+                name,
+                Outcome::Skipped("--quick"),
                 Duration::ZERO,
             ));
         }
@@ -314,6 +331,63 @@ fn session(ws: &Workspace, cargo: &std::ffi::OsStr) -> Result<Vec<StageResult>> 
         ));
     }
     Ok(results)
+}
+
+/// The stages of [`hostile_input`].
+const HOSTILE_STAGES: [&str; 3] = ["fuzz", "deny", "advisories"];
+
+/// Every fuzz target for [`fuzz::DEFAULT_SECONDS`] (one test each), then cargo deny: licences,
+/// bans and sources as one stage, the advisories as another (skipped without a database).
+fn hostile_input(ws: &Workspace) -> Result<Vec<StageResult>> {
+    banner("fuzz");
+    let start = Instant::now();
+    let options = fuzz::Options {
+        seconds: fuzz::DEFAULT_SECONDS,
+        target: None,
+    };
+    let fuzzed = match fuzz::fuzz(ws, &options) {
+        Ok(counts) => StageResult {
+            name: "fuzz".to_owned(),
+            outcome: if counts.failed == 0 && counts.passed > 0 {
+                Outcome::Passed
+            } else {
+                Outcome::Failed
+            },
+            counts: Some(counts),
+            elapsed: start.elapsed(),
+        },
+        Err(e) => {
+            println!("fuzz: {e:#}");
+            StageResult::new("fuzz", Outcome::Failed, start.elapsed())
+        }
+    };
+
+    banner("deny");
+    let start = Instant::now();
+    let (policy, advisories) = match deny::deny(ws) {
+        Ok(o) => (
+            if o.policy_passed {
+                Outcome::Passed
+            } else {
+                Outcome::Failed
+            },
+            match o.advisories {
+                deny::Advisories::Passed => Outcome::Passed,
+                deny::Advisories::Failed => Outcome::Failed,
+                deny::Advisories::Skipped(why) => Outcome::Skipped(why),
+            },
+        ),
+        Err(e) => {
+            println!("cargo deny: {e:#} (install it: `cargo install cargo-deny --locked`)");
+            (Outcome::Failed, Outcome::Skipped("cargo deny did not run"))
+        }
+    };
+    let elapsed = start.elapsed();
+    Ok(vec![
+        fuzzed,
+        StageResult::new("deny", policy, elapsed),
+        StageResult::new("advisories", advisories, Duration::ZERO),
+    ])
 }
 
 /// Prints the summary and returns (passed, failed) as the last line states them.
