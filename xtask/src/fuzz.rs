@@ -6,7 +6,8 @@
 //! `$CARGO_TARGET_DIR/fuzz`, apart from the workspace's (other flags); what a run discovers goes to
 //! `$CARGO_TARGET_DIR/fuzz/corpus/<target>` and the committed seeds in `fuzz/corpus/<target>` are
 //! only read; each target is one test, failed when libFuzzer stops on a crash, a failed invariant,
-//! a leak or a timeout, and the crashing input is left in `fuzz/artifacts/<target>/`.
+//! a leak or a timeout, and the crashing input is left in `fuzz/artifacts/<target>/` (where cargo
+//! fuzz puts it).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -94,9 +95,6 @@ pub fn run_target(ws: &Workspace, target: &str, seconds: u64) -> Result<Run> {
     let seeds = fuzz_dir(ws).join("corpus").join(target);
     let scratch = fuzz_target_dir(ws).join("corpus").join(target);
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let artifacts = fuzz_dir(ws).join("artifacts").join(target);
-    std::fs::create_dir_all(&artifacts)
-        .with_context(|| format!("creating {}", artifacts.display()))?;
     let mut cmd = cargo_fuzz(ws, &["run", target]);
     // New inputs go to the first folder (ours, outside git); the seeds are read from the second.
     cmd.arg(&scratch);
@@ -107,7 +105,6 @@ pub fn run_target(ws: &Workspace, target: &str, seconds: u64) -> Result<Run> {
         format!("-max_total_time={seconds}"),
         format!("-timeout={PER_INPUT_TIMEOUT_SECS}"),
         format!("-rss_limit_mb={RSS_LIMIT_MB}"),
-        format!("-artifact_prefix={}/", artifacts.display()),
         "-print_final_stats=1".to_owned(),
     ]);
     cmd.stderr(Stdio::piped()).stdout(Stdio::inherit());

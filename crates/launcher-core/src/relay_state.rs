@@ -279,6 +279,8 @@ pub enum RelayStateError {
     UnknownRegion { value: String },
     #[error("Amazon Connect is not offered in the `{partition}` partition")]
     UnsupportedPartition { partition: &'static str },
+    #[error("Amazon Connect is not offered in `{region}`; in AWS GovCloud (US) it runs in {GOVCLOUD_CONNECT_REGION} only: check the instance's region")]
+    NoConnectInRegion { region: &'static str },
     #[error("`{value}` is not a destination: use ccp, ccp-chat, agent-workspace, admin, a path starting with `/`, or an approved https origin")]
     BadDestination { value: String },
     #[error("the destination origin {origin} is not approved; ask IT to add it to the approved origins in the policy (it must also be an approved origin of the instance)")]
@@ -313,7 +315,14 @@ fn check_instance_id(id: &str) -> Result<(), RelayStateError> {
 pub fn console_host(region: Region) -> Result<String, RelayStateError> {
     match region.partition() {
         Partition::Aws => Ok(format!("{region}.{COMMERCIAL_CONSOLE_SUFFIX}")),
-        Partition::AwsUsGov => Ok(GOVCLOUD_CONSOLE_HOST.to_owned()),
+        // The GovCloud console host names no region and reads back as the one GovCloud region
+        // with Connect, so any other GovCloud region has no federate URL.
+        Partition::AwsUsGov if region.as_str() == GOVCLOUD_CONNECT_REGION => {
+            Ok(GOVCLOUD_CONSOLE_HOST.to_owned())
+        }
+        Partition::AwsUsGov => Err(RelayStateError::NoConnectInRegion {
+            region: region.as_str(),
+        }),
         p => Err(RelayStateError::UnsupportedPartition { partition: p.id() }),
     }
 }
@@ -709,6 +718,21 @@ mod tests {
                 .destination,
             ok
         );
+    }
+
+    /// Found by the `relay_state` fuzz target: us-gov-east-1 built the GovCloud console URL,
+    /// which reads back as us-gov-west-1 (the only GovCloud region with Connect).
+    #[test]
+    fn only_the_govcloud_connect_region_has_a_federate_url() {
+        assert_eq!(
+            console_host(region("us-gov-east-1")),
+            Err(RelayStateError::NoConnectInRegion {
+                region: "us-gov-east-1"
+            })
+        );
+        let t = target("us-gov-east-1", Destination::Ccp, false, None);
+        let err = federate_url(&t).unwrap_err();
+        assert!(err.to_string().contains("us-gov-west-1 only"), "{err}");
     }
 
     fn arb_region() -> impl Strategy<Value = Region> {
