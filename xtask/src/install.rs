@@ -1,7 +1,7 @@
 //! Installs what the tests need on a fresh Debian/Ubuntu machine: the Debian packages of the desktop
-//! stack, tauri-driver (the desktop app's WebDriver bridge), cargo-fuzz and cargo-deny (the fuzz
-//! and deny stages), the botocore suite's Python venv, and the front end's npm packages once `ui/`
-//! exists.
+//! stack, tauri-driver (the desktop app's WebDriver bridge), tauri-cli (the bundler `cargo xtask
+//! dist` runs), cargo-fuzz and cargo-deny (the fuzz and deny stages), the botocore suite's Python
+//! venv, and the front end's npm packages once `ui/` exists.
 //!
 //! Promises: every step is skipped when what it installs is already there (so a warm run costs a
 //! `dpkg-query` and two file reads); `apt-get update` runs only when a package is missing; apt runs
@@ -46,6 +46,8 @@ pub const DEBIAN_PACKAGES: &[&str] = &[
     "chromium",
     "python3",
     "python3-venv",
+    // `rpm -qpl` reads the RPM `cargo xtask dist` builds (Tauri writes it without rpmbuild).
+    "rpm",
 ];
 
 /// The file in the venv that records which requirements it was installed from.
@@ -56,6 +58,7 @@ pub fn all(ws: &Workspace) -> Result<()> {
     debian_packages()?;
     rust_components()?;
     tauri_driver()?;
+    tauri_cli()?;
     cargo_tool("cargo-fuzz", "fuzz")?;
     cargo_tool("cargo-deny", "deny")?;
     python_venv(ws)?;
@@ -122,6 +125,19 @@ fn missing_from_listing(wanted: &[&str], listing: &str) -> Vec<String> {
         .collect()
 }
 
+/// A command run as root: directly when we are root, else through sudo; noninteractive for apt.
+pub fn as_root(args: &[&str]) -> Command {
+    let mut c = if is_root() {
+        Command::new("env")
+    } else {
+        let mut c = Command::new("sudo");
+        c.arg("env");
+        c
+    };
+    c.arg("DEBIAN_FRONTEND=noninteractive").args(args);
+    c
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -186,6 +202,48 @@ fn has_tauri_driver(listing: &str) -> bool {
     listing
         .lines()
         .any(|l| l.starts_with(&format!("tauri-driver v{TAURI_DRIVER_VERSION}:")))
+}
+
+/// The tauri-cli major version `cargo xtask dist` needs: the registry's newest are 3.0 alphas.
+pub const TAURI_CLI_VERSION: &str = "^2";
+
+/// `cargo install tauri-cli --version ^2` unless `cargo tauri --version` already says 2.x. Built
+/// in cargo's own temporary target folder, not the shared one: ~630 crates in release mode that no
+/// other build reuses.
+pub fn tauri_cli() -> Result<()> {
+    let version = Command::new("cargo")
+        .args(["tauri", "--version"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    if is_tauri_cli_2(&version) {
+        println!("tauri-cli: {version} present");
+        return Ok(());
+    }
+    println!("tauri-cli: installing {TAURI_CLI_VERSION} (a release build: about 10 minutes, once)");
+    let mut install = Command::new("cargo");
+    install
+        .args([
+            "install",
+            "tauri-cli",
+            "--version",
+            TAURI_CLI_VERSION,
+            "--locked",
+        ])
+        .env_remove("CARGO_TARGET_DIR");
+    if !shell::run(&mut install)? {
+        bail!("cargo install tauri-cli --version {TAURI_CLI_VERSION} failed");
+    }
+    Ok(())
+}
+
+/// Whether `cargo tauri --version` printed a 2.x version (`tauri-cli 2.12.4`).
+fn is_tauri_cli_2(version: &str) -> bool {
+    version
+        .strip_prefix("tauri-cli ")
+        .is_some_and(|v| v.starts_with("2."))
 }
 
 /// `cargo install {krate} --locked` (from crates.io, built here) unless `cargo {sub} --version`
@@ -306,6 +364,14 @@ mod tests {
             "tauri-driver v3.0.0-alpha.1:\n    tauri-driver\n"
         ));
         assert!(!has_tauri_driver(""));
+    }
+
+    #[test]
+    fn tauri_cli_must_be_2() {
+        assert!(is_tauri_cli_2("tauri-cli 2.12.4"));
+        assert!(!is_tauri_cli_2("tauri-cli 3.0.0-alpha.5"));
+        assert!(!is_tauri_cli_2("tauri-cli 1.6.0"));
+        assert!(!is_tauri_cli_2(""));
     }
 
     #[test]

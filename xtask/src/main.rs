@@ -6,6 +6,7 @@
 //! - `cargo xtask demo` starts the emulator's demo organisation and explains how to use it.
 //! - `cargo xtask bench` measures discovery, the warm start and a launch against a generated
 //!   organisation and writes `BENCHMARKS.md`.
+//! - `cargo xtask dist` builds the desktop app's Debian package and RPM with the Tauri bundler.
 //!
 //! Promises: `test` exits non-zero when any stage fails and ends its output with one line
 //! `N passed, N failed`; nothing here needs more than std and anyhow.
@@ -13,6 +14,7 @@
 mod bench;
 mod demo;
 mod deny;
+mod dist;
 mod fuzz;
 mod install;
 mod json;
@@ -32,10 +34,11 @@ commands:
   test [--no-install] [--quick]
       install missing Debian packages, the Python venv and npm packages, then run
       cargo fmt --check, clippy -D warnings, the build, and inside Xvfb + a private D-Bus
-      session + an unlocked gnome-keyring: every Rust test and the botocore suite; then
-      `fuzz` (every target 15 s) and `deny`
+      session + an unlocked gnome-keyring: every Rust test and the botocore suite; then the
+      packages: `dist`, the .deb installed with apt (as root or through sudo), both installed
+      binaries' --version, the package removed; then `fuzz` (every target 15 s) and `deny`
       --no-install  skip the install step (the dev loop)
-      --quick       skip the fmt check, clippy, fuzzing and cargo deny
+      --quick       skip the fmt check, clippy, the packages, fuzzing and cargo deny
   demo
       build and start the emulator's demo organisation (not auto-approving) until Ctrl-C
   bench [--quick]
@@ -51,6 +54,11 @@ commands:
   deny
       cargo deny with deny.toml: licences, bans and sources; then the RustSec advisories when
       the database can be fetched or a copy is in ~/.cargo/advisory-dbs (else skipped, saying so)
+  dist [--debug]
+      build the window, connect-launcher and, with the Tauri bundler (tauri-cli 2, installed
+      when missing: ~10 minutes once), the Debian package and RPM of the desktop app carrying
+      the command too; print where they landed and their sizes
+      --debug       a debug build (faster to build, much bigger packages)
 ";
 
 fn main() -> ExitCode {
@@ -77,6 +85,7 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
                     "--no-install" => options.install = false,
                     "--quick" => {
                         options.lint = false;
+                        options.packages = false;
                         options.hostile = false;
                     }
                     other => bail!("unknown flag `{other}` for `test`\n\n{USAGE}"),
@@ -99,6 +108,17 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
                 }
             }
             bench::bench(&ws, bench::Scale::new(quick))
+        }
+        "dist" => {
+            let mut profile = dist::Profile::Release;
+            for f in flags {
+                match f.as_str() {
+                    "--debug" => profile = dist::Profile::Debug,
+                    other => bail!("unknown flag `{other}` for `dist`\n\n{USAGE}"),
+                }
+            }
+            dist::dist(&ws, profile)?;
+            Ok(ExitCode::SUCCESS)
         }
         "fuzz" => {
             let mut options = fuzz::Options {

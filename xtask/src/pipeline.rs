@@ -1,6 +1,7 @@
 //! `cargo xtask test`: install, the window's build (`npm run build` in ui/), fmt check, clippy,
 //! build, then the desktop session (every Rust test and the botocore suite under Xvfb, a private
-//! D-Bus session and an unlocked gnome-keyring).
+//! D-Bus session and an unlocked gnome-keyring), then the packages (`cargo xtask dist`, the `.deb`
+//! installed with apt, both installed binaries run, the package removed).
 //!
 //! Promises: every stage runs even when an earlier one failed, except the session, which needs a
 //! build; the output ends with a summary whose last line is `N passed, N failed` (tests passed, and
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::deny;
+use crate::dist;
 use crate::fuzz;
 use crate::install;
 use crate::shell;
@@ -33,6 +35,8 @@ pub struct Options {
     pub install: bool,
     /// Run the fmt check and clippy.
     pub lint: bool,
+    /// Build, install and remove the packages.
+    pub packages: bool,
     /// Fuzz every target briefly and run cargo deny.
     pub hostile: bool,
 }
@@ -42,6 +46,7 @@ impl Default for Options {
         Options {
             install: true,
             lint: true,
+            packages: true,
             hostile: true,
         }
     }
@@ -173,6 +178,18 @@ pub fn test(ws: &Workspace, options: &Options) -> Result<ExitCode> {
             ));
         }
     }
+
+    results.push(if !options.packages {
+        StageResult::new("packages", Outcome::Skipped("--quick"), Duration::ZERO)
+    } else if !built {
+        StageResult::new(
+            "packages",
+            Outcome::Skipped("the build failed"),
+            Duration::ZERO,
+        )
+    } else {
+        packages(ws)
+    });
 
     if options.hostile {
         results.extend(hostile_input(ws)?);
@@ -331,6 +348,36 @@ fn session(ws: &Workspace, cargo: &std::ffi::OsStr) -> Result<Vec<StageResult>> 
         ));
     }
     Ok(results)
+}
+
+/// `cargo xtask dist` (a release build), then the packages' checks, each counted as a test.
+fn packages(ws: &Workspace) -> StageResult {
+    banner("packages: cargo xtask dist, then install, run and remove the .deb");
+    let start = Instant::now();
+    let checks = match dist::dist(ws, dist::Profile::Release) {
+        Ok(built) => dist::check_packages(&built),
+        Err(e) => {
+            println!("cargo xtask dist failed: {e:#}");
+            return StageResult::new("packages", Outcome::Failed, start.elapsed());
+        }
+    };
+    let failed = checks.iter().filter(|c| c.result.is_err()).count() as u64;
+    for c in checks.iter().filter(|c| c.result.is_err()) {
+        println!("packages: failed: {}", c.name);
+    }
+    StageResult {
+        name: "packages".into(),
+        outcome: if failed == 0 {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        },
+        counts: Some(Counts {
+            passed: checks.len() as u64 - failed,
+            failed,
+        }),
+        elapsed: start.elapsed(),
+    }
 }
 
 /// The stages of [`hostile_input`].
