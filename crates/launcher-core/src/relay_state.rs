@@ -460,6 +460,9 @@ pub fn parse_federate_url(input: &str) -> Result<FederateTarget, RelayStateError
     let destination = if destination.is_empty() {
         Destination::Admin
     } else if lower.starts_with("https://") || lower.starts_with("http://") {
+        // The same rule as a configured origin (so `http://`, a fragment or a control character
+        // is refused here too, and what is read can be built again).
+        check_origin(&destination)?;
         Destination::Origin(destination)
     } else {
         Destination::from_path(&destination)?
@@ -722,6 +725,27 @@ mod tests {
 
     /// Found by the `relay_state` fuzz target: us-gov-east-1 built the GovCloud console URL,
     /// which reads back as us-gov-west-1 (the only GovCloud region with Connect).
+    #[test]
+    fn an_external_destination_is_read_by_the_configured_rule() {
+        // Found by the `relay_state` fuzz target: a control character inside (here %1F) was read
+        // into an origin that could not be built again.
+        for destination in [
+            "https%3A%2F%2Fcrm.example.com%1Fcases",
+            "http%3A%2F%2Fcrm.example.com",
+        ] {
+            let input = format!(
+                "https://console.aws.amazon.com/connect/federate/{ID}?destination={destination}"
+            );
+            assert!(
+                matches!(
+                    parse_federate_url(&input),
+                    Err(RelayStateError::BadDestination { .. })
+                ),
+                "{input}"
+            );
+        }
+    }
+
     #[test]
     fn only_the_govcloud_connect_region_has_a_federate_url() {
         assert_eq!(
