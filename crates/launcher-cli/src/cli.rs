@@ -75,6 +75,10 @@ pub struct Open {
     /// Sign out of the console session of the instance opened before (switching instances).
     #[arg(long)]
     pub switch: bool,
+    /// Log out of Connect first, then sign in again, so Connect's 12 hours start over (do it
+    /// between contacts: the CCP is signed out for a moment).
+    #[arg(long, conflicts_with_all = ["print", "switch"])]
+    pub relaunch: bool,
 }
 
 #[derive(Debug, Args)]

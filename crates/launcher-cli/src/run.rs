@@ -587,20 +587,40 @@ async fn open(deps: &Deps, args: Open) -> Result<()> {
         switch_console_session: args.switch,
         ..LaunchRequest::for_entry(&resolved.settings, entry)
     };
-    let prepared = launch::prepare(deps, &endpoints, &start_url, &token, entry, &request).await?;
-    for note in &prepared.notes {
-        eprintln!("note: {note}");
-    }
-    let mut deps = deps.clone();
+    let mut browser_deps = deps.clone();
     let browser = launch::browser_for(
         &resolved,
         entry,
         deps.env.get("BROWSER").map(String::as_str),
     );
     if browser.configured.is_some() {
-        deps.opener = std::sync::Arc::new(browser);
+        browser_deps.opener = std::sync::Arc::new(browser);
     }
-    launch::open(&deps, entry, &prepared, args.print)?;
+    if args.relaunch {
+        let prepared = launch::relaunch(
+            &browser_deps,
+            &endpoints,
+            &start_url,
+            &token,
+            entry,
+            &request,
+        )
+        .await?;
+        for note in &prepared.notes {
+            eprintln!("note: {note}");
+        }
+        eprintln!(
+            "Opened Amazon Connect's logout for {name}, then a fresh sign-in ({}) in your browser: its 12 hours start again now.",
+            prepared.destination,
+            name = launch::entry_name(entry),
+        );
+        return Ok(());
+    }
+    let prepared = launch::prepare(deps, &endpoints, &start_url, &token, entry, &request).await?;
+    for note in &prepared.notes {
+        eprintln!("note: {note}");
+    }
+    launch::open(&browser_deps, entry, &prepared, args.print)?;
     if args.print {
         println!("{}", prepared.url.expose());
         eprintln!("This address signs you in: open it soon (it works once, for 15 minutes) and share it with no one.");

@@ -417,9 +417,9 @@ fn deadline_fix(d: &Deadline) -> String {
         DeadlineKind::ConnectSession { instance_id, alias } => {
             let name = alias.as_deref().unwrap_or(instance_id);
             format!(
-                "between contacts, re-launch {name} from the desktop app, or log out of its CCP \
-                 and then run `connect-launcher open {name}`, to start a fresh {} hours (opening \
-                 it again without logging out keeps the old end)",
+                "re-launch {name} between contacts (`connect-launcher open {name} --relaunch`, \
+                 or Re-launch in the app) to start a fresh {} hours; opening it again without \
+                 logging out keeps the old end",
                 CONNECT_SESSION.as_secs() / SECS_PER_HOUR
             )
         }
@@ -1397,9 +1397,9 @@ mod tests {
         assert_eq!(
             c.fix.as_deref(),
             Some(
-                "between contacts, re-launch acme-prod from the desktop app, or log out of its \
-                 CCP and then run `connect-launcher open acme-prod`, to start a fresh 12 hours \
-                 (opening it again without logging out keeps the old end)"
+                "re-launch acme-prod between contacts (`connect-launcher open acme-prod \
+                 --relaunch`, or Re-launch in the app) to start a fresh 12 hours; opening it \
+                 again without logging out keeps the old end"
             )
         );
         // Ten minutes left is inside the 15-minute lead but not the smallest (5): no warning.

@@ -606,7 +606,7 @@ pub async fn relaunch(
     deps: &Deps,
     endpoints: &Endpoints,
     start_url: &StartUrl,
-    token: &Secret,
+    token: &impl AccessToken,
     entry: &CatalogEntry,
     request: &LaunchRequest,
 ) -> Result<PreparedLaunch, LaunchError> {
