@@ -154,6 +154,10 @@ impl Emulator {
                 });
                 runtime.shutdown_timeout(Duration::from_millis(200));
             })?;
+        // Every accept loop is running before this returns, so that a stop right away closes
+        // every port (else a port bound above but not yet served would take a connection and
+        // reset it).
+        shared.faults.lifecycle().start()?;
         Ok(Emulator {
             shared,
             thread: Some(thread),

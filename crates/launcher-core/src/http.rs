@@ -3,7 +3,9 @@
 //!
 //! Promises: no request waits longer than [`REQUEST_TIMEOUT`]; no response body larger than
 //! [`MAX_BODY_BYTES`] is read; an error never includes a request's headers or body (where tokens
-//! live), only the endpoint's origin.
+//! live), only the endpoint's origin; the system's trusted certificates (a few milliseconds to
+//! read and parse) are loaded only when the first https request is built, or ahead of it by
+//! [`Http::warm_up_tls`], so a command that makes no https request never pays for them.
 
 use std::time::Duration;
 
@@ -66,10 +68,20 @@ impl TransportError {
     }
 }
 
-/// The shared client.
+/// The shared client: one for https, with the system's trusted roots, built on first use; and
+/// one for plain http (the local emulator only), which trusts no certificate at all.
 #[derive(Debug, Clone)]
 pub struct Http {
-    client: reqwest::Client,
+    tls: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
+    plain: reqwest::Client,
+}
+
+fn builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("connect-launcher/", env!("CARGO_PKG_VERSION")))
 }
 
 /// Just the scheme, host and port of a URL, for messages.
@@ -79,19 +91,39 @@ pub fn origin(url: &Url) -> String {
 
 impl Http {
     pub fn new() -> Http {
-        let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("connect-launcher/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the HTTP client's settings are valid");
-        Http { client }
+        Http {
+            tls: Default::default(),
+            // No certificate is trusted, so this client can never carry https.
+            plain: builder()
+                .tls_certs_only(std::iter::empty())
+                .build()
+                .expect("the HTTP client's settings are valid"),
+        }
+    }
+
+    /// The https client, built (with the system's trusted roots) on first use.
+    fn tls(&self) -> &reqwest::Client {
+        self.tls.get_or_init(|| {
+            builder()
+                .build()
+                .expect("the HTTP client's settings are valid")
+        })
+    }
+
+    /// Builds the https client now (loading the system's trusted roots), so that a caller can
+    /// overlap that work with another wait, such as a keychain read.
+    pub fn warm_up_tls(&self) {
+        self.tls();
     }
 
     /// The underlying builder for a request.
     pub fn request(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
-        self.client.request(method, url)
+        let client = if url.scheme() == "http" {
+            &self.plain
+        } else {
+            self.tls()
+        };
+        client.request(method, url)
     }
 
     /// Sends a request and reads the whole response.

@@ -466,8 +466,17 @@ pub async fn prepare(
             };
             let federate = federate_url(&target)?;
             let portal = PortalClient::new(deps.http.clone(), endpoints.portal().clone());
+            // The system's trusted roots load while the keychain is read, not after it.
+            let warm = (endpoints.portal().scheme() == "https").then(|| {
+                let http = deps.http.clone();
+                tokio::task::spawn_blocking(move || http.warm_up_tls())
+            });
             let creds =
-                role_credentials(deps, &portal, token, start_url, account_id, role_name).await?;
+                role_credentials(deps, &portal, token, start_url, account_id, role_name).await;
+            if let Some(warm) = warm {
+                let _ = warm.await;
+            }
+            let creds = creds?;
             let console = ConsoleFederation::new(deps.http.clone(), endpoints.clone());
             let connect =
                 ConnectClient::new(deps.http.clone(), endpoints.clone(), deps.clock.clone());
