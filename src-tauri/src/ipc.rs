@@ -264,7 +264,19 @@ impl From<launcher_core::discovery::DiscoveryError> for IpcError {
             E::Catalog(e) => e.into(),
             E::Cache(e) => e.into(),
             E::Keychain(e) => e.into(),
+            E::RoleCredentials(e) => e.into(),
             E::StartUrl(_) => IpcError::new(ErrorCode::SignInAgain, e.to_string()),
+        }
+    }
+}
+
+impl From<launcher_core::role_credentials::RoleCredentialsError> for IpcError {
+    /// The keychain or the index file of kept role credentials: as those errors are.
+    fn from(e: launcher_core::role_credentials::RoleCredentialsError) -> Self {
+        use launcher_core::role_credentials::RoleCredentialsError as E;
+        match e {
+            E::Keychain(e) => e.into(),
+            E::File(e) => e.into(),
         }
     }
 }
@@ -278,6 +290,8 @@ impl From<launcher_core::launch::LaunchError> for IpcError {
             E::Console(e) => e.into(),
             E::Refused(e) => e.into(),
             E::Keychain(e) => e.into(),
+            E::RoleCredentials(e) => e.into(),
+            E::Session(e) => e.into(),
             E::Browser(e) => e.into(),
             E::Record(e) => e.into(),
             E::Connect(e) => e.into(),
