@@ -5,7 +5,8 @@
 //! the packages: install the `.deb` with apt, run both installed binaries, look at what landed
 //! where, remove it, and read the RPM's file list.
 //!
-//! Promises: a release build unless `--debug`; nothing goes into `/etc` (the policy is IT's file);
+//! Promises: a release build with the symbols stripped (cargo profile `dist-release`) unless
+//! `--debug`; nothing goes into `/etc` (the policy is IT's file);
 //! the packages land in `$CARGO_TARGET_DIR/dist/{release,debug}/` named after the package
 //! (`connect-launcher_0.1.0_amd64.deb`), and are the ones this run built (the folders are emptied
 //! first); the
@@ -37,22 +38,43 @@ pub const DESKTOP_ENTRY: &str = "/usr/share/applications/Connect Launcher.deskto
 /// The icon sizes `tauri.conf.json` lists, filed under `/usr/share/icons/hicolor/{size}/apps/`.
 pub const ICON_SIZES: &[&str] = &["32x32", "64x64", "128x128", "256x256", "512x512"];
 
-/// Which cargo profile the packages are built from.
+/// Which build the packages are made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
+    /// Cargo's profile `dist-release` (Cargo.toml): release with the symbols stripped.
     Release,
+    /// The dev profile.
     Debug,
 }
 
 impl Profile {
-    /// The profile's folder under the target folder.
+    /// The name of the packages' folder under `$CARGO_TARGET_DIR/dist/`.
     pub fn dir(self) -> &'static str {
         match self {
             Profile::Release => "release",
             Profile::Debug => "debug",
         }
     }
+
+    /// The cargo profile's own folder under the target folder.
+    fn cargo_dir(self) -> &'static str {
+        match self {
+            Profile::Release => RELEASE_PROFILE,
+            Profile::Debug => "debug",
+        }
+    }
+
+    /// What `cargo build` takes to build in this profile.
+    fn cargo_args(self) -> &'static [&'static str] {
+        match self {
+            Profile::Release => &["--profile", RELEASE_PROFILE],
+            Profile::Debug => &[],
+        }
+    }
 }
+
+/// The cargo profile of the release packages (Cargo.toml: release, stripped).
+pub const RELEASE_PROFILE: &str = "dist-release";
 
 /// The packages one run built.
 #[derive(Debug, Clone)]
@@ -103,15 +125,16 @@ pub fn dist(ws: &Workspace, profile: Profile) -> Result<Packages> {
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cli = Command::new(&cargo);
-    cli.arg("build");
-    if profile == Profile::Release {
-        cli.arg("--release");
-    }
-    cli.args(["-p", "launcher-cli"])
+    cli.arg("build")
+        .args(profile.cargo_args())
+        .args(["-p", "launcher-cli"])
         .current_dir(&ws.root)
         .env("CARGO_TARGET_DIR", &ws.target_dir);
     ensure!(shell::run(&mut cli)?, "building connect-launcher failed");
-    let cli_bin = ws.target_dir.join(profile.dir()).join("connect-launcher");
+    let cli_bin = ws
+        .target_dir
+        .join(profile.cargo_dir())
+        .join("connect-launcher");
 
     // What the bundler adds to both packages besides the app, desktop entry and icons: absolute
     // paths, so they go in a `--config` override (the target folder varies; tauri.conf.json's
@@ -135,7 +158,7 @@ pub fn dist(ws: &Workspace, profile: Profile) -> Result<Packages> {
     std::fs::write(&config, bundle_override(&files))
         .with_context(|| format!("writing {}", config.display()))?;
 
-    let bundle = ws.target_dir.join(profile.dir()).join("bundle");
+    let bundle = ws.target_dir.join(profile.cargo_dir()).join("bundle");
     let out = Packages::dir(ws, profile);
     for dir in [bundle.join("deb"), bundle.join("rpm"), out.clone()] {
         match std::fs::remove_dir_all(&dir) {
@@ -151,9 +174,12 @@ pub fn dist(ws: &Workspace, profile: Profile) -> Result<Packages> {
     if profile == Profile::Debug {
         tauri.arg("--debug");
     }
+    tauri.arg("--config").arg(&config);
+    if profile == Profile::Release {
+        // Cargo's arguments, after `--`: the bundler then looks for the app in that profile's folder.
+        tauri.arg("--").args(profile.cargo_args());
+    }
     tauri
-        .arg("--config")
-        .arg(&config)
         .current_dir(ws.root.join("src-tauri"))
         .env("CARGO_TARGET_DIR", &ws.target_dir);
     ensure!(shell::run(&mut tauri)?, "`cargo tauri build` failed");
