@@ -3,11 +3,11 @@
 //! Promises: every path is absolute; `CARGO_TARGET_DIR` is respected (a relative one is taken from
 //! the current directory, as cargo does) and handed on absolute to every child process.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-/// The checkout `cargo xtask` was built from.
+/// The checkout `cargo xtask` runs in.
 #[derive(Debug, Clone)]
 pub struct Workspace {
     pub root: PathBuf,
@@ -16,7 +16,14 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn locate() -> Result<Workspace> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        // `cargo run` (the `cargo xtask` alias) sets CARGO_MANIFEST_DIR for the process: prefer
+        // it to the path baked in at compile time, because one target directory is shared by
+        // several checkouts (CI's fresh clone, worktrees) and cargo may reuse a binary built
+        // from another checkout, which would then test that checkout instead of this one.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        let root = manifest_dir
             .parent()
             .context("xtask is not inside a workspace")?
             .to_path_buf();
