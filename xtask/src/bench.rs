@@ -23,6 +23,8 @@ use crate::json::Json;
 use crate::shell;
 use crate::workspace::Workspace;
 
+mod package;
+
 /// The portal's request rate the emulator enforces, as AWS does (requests per second).
 const PORTAL_RPS: f64 = 20.0;
 /// Latency added to every API request during discovery.
@@ -112,7 +114,8 @@ pub fn bench(ws: &Workspace, scale: Scale) -> Result<ExitCode> {
     sandbox.sign_out();
     drop(sandbox);
     drop(emu);
-    let rows = result?;
+    let mut rows = result?;
+    rows.extend(package::measure(ws, scale)?);
 
     let table = markdown_table(&rows);
     println!("\n{table}");
@@ -449,6 +452,7 @@ pub fn report(rows: &[Row], m: &Machine, scale: Scale) -> String {
          The address `--print` gives signs in: it is checked to be non-empty and never printed.\n\n\
          Each launcher call runs in a private home, state and config directory and its own keychain \
          service, signed out and removed at the end.\n\n\
+         {package}\n\
          ## Reproduce\n\n\
          ```sh\n\
          # The launcher keeps its session in the Secret Service: run inside a D-Bus session with an\n\
@@ -458,6 +462,7 @@ pub fn report(rows: &[Row], m: &Machine, scale: Scale) -> String {
          cargo xtask bench'    # or --quick: {quick_accounts} accounts, {quick_runs} runs\n\
          ```\n",
         date = m.date,
+        package = package::EXPLANATION,
         table = markdown_table(rows),
         cpus = m.cpus,
         model = m.cpu_model,
