@@ -54,11 +54,13 @@ commands:
   deny
       cargo deny with deny.toml: licences, bans and sources; then the RustSec advisories when
       the database can be fetched or a copy is in ~/.cargo/advisory-dbs (else skipped, saying so)
-  dist [--debug]
+  dist [--debug] [--check]
       build the window, connect-launcher and, with the Tauri bundler (tauri-cli 2, installed
       when missing: ~10 minutes once), the Debian package and RPM of the desktop app carrying
       the command too; print where they landed and their sizes
       --debug       a debug build (faster to build, much bigger packages)
+      --check       then what `test` checks: install the .deb with apt (as root or through
+                    sudo), run both installed binaries, check the files, purge it
 ";
 
 fn main() -> ExitCode {
@@ -111,14 +113,26 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
         }
         "dist" => {
             let mut profile = dist::Profile::Release;
+            let mut check = false;
             for f in flags {
                 match f.as_str() {
                     "--debug" => profile = dist::Profile::Debug,
+                    "--check" => check = true,
                     other => bail!("unknown flag `{other}` for `dist`\n\n{USAGE}"),
                 }
             }
-            dist::dist(&ws, profile)?;
-            Ok(ExitCode::SUCCESS)
+            let packages = dist::dist(&ws, profile)?;
+            if !check {
+                return Ok(ExitCode::SUCCESS);
+            }
+            let checks = dist::check_packages(&packages);
+            let failed = checks.iter().filter(|c| c.result.is_err()).count();
+            println!("{} passed, {failed} failed", checks.len() - failed);
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         "fuzz" => {
             let mut options = fuzz::Options {
