@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "set_favourite",
     "preferences",
     "set_preferences",
+    "window_ready",
 ];
 
 fn main() {

@@ -303,3 +303,9 @@ pub fn set_preferences(
     }
     Ok(())
 }
+
+/// The window's first view has painted: show the window (`first_paint`).
+#[tauri::command]
+pub fn window_ready(app: AppHandle) {
+    crate::first_paint::painted(&app);
+}

@@ -11,6 +11,7 @@
 
 pub mod catalog_refresh;
 pub mod commands;
+pub mod first_paint;
 pub mod ipc;
 pub mod notifications;
 pub mod shell;
@@ -96,7 +97,16 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             show_main_window(app)
         }))
-        .plugin(tauri_plugin_window_state::Builder::default().build())
+        // The window starts hidden and is shown when its first view has painted (`first_paint`),
+        // so its saved visibility is not restored.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,
@@ -109,6 +119,8 @@ pub fn run() {
             };
             let favourites = shell.favourites();
             app.manage(shell);
+            app.manage(first_paint::FirstPaint::default());
+            first_paint::spawn_fallback(app.handle().clone());
             if let Err(e) = tray::create(app.handle(), &entries, &favourites) {
                 // A desktop without a tray still has the window and the notifications.
                 tracing::warn!(error = %e, "cannot create the tray icon");
@@ -137,6 +149,7 @@ pub fn run() {
             commands::set_favourite,
             commands::preferences,
             commands::set_preferences,
+            commands::window_ready,
         ])
         .build(tauri::generate_context!());
     match app {

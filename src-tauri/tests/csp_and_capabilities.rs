@@ -174,7 +174,7 @@ fn the_window_shows_only_the_embedded_ui() {
 }
 
 /// Every permission the window may have: the app's commands and listening to its events.
-const ALLOWED_PERMISSIONS: [&str; 13] = [
+const ALLOWED_PERMISSIONS: [&str; 14] = [
     "core:event:allow-listen",
     "core:event:allow-unlisten",
     "allow-app-state",
@@ -188,6 +188,7 @@ const ALLOWED_PERMISSIONS: [&str; 13] = [
     "allow-set-favourite",
     "allow-preferences",
     "allow-set-preferences",
+    "allow-window-ready",
 ];
 
 fn capability_files() -> Vec<PathBuf> {

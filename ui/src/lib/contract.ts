@@ -146,6 +146,7 @@ export interface Commands {
   set_favourite: { args: { instanceId: string; favourite: boolean }; result: null };
   preferences: { args: Record<string, never>; result: Preferences };
   set_preferences: { args: { preferences: Preferences }; result: null };
+  window_ready: { args: Record<string, never>; result: null };
 }
 
 /** Every event: its name and payload. */

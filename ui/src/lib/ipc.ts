@@ -84,6 +84,9 @@ export const preferences = (): Promise<Preferences> => call("preferences", none)
 export const setPreferences = (preferences: Preferences): Promise<null> =>
   call("set_preferences", { preferences });
 
+/** Tells the shell the first view has painted (it shows the window then). */
+export const windowReady = (): Promise<null> => call("window_ready", none);
+
 /** Subscribes to one of the contract's events; resolves to the function that unsubscribes. */
 export async function on<E extends keyof Events>(
   event: E,

@@ -101,6 +101,8 @@ function installMockBackend(scenario) {
         state.preferences = args.preferences;
         state.appState.settings.leadMinutes = args.preferences.leadMinutes;
         return null;
+      case "window_ready":
+        return null;
       default:
         return fail("internal", `the mock has no command ${cmd}`);
     }

@@ -291,6 +291,26 @@ test("catalog: favourites first, then recent, then grouped by account; axe light
   await app.close();
 });
 
+test("first paint: the shell is told once, after the catalog (not the start-up heading) has painted", async () => {
+  const app = await open(scenario({ warnings: [] }));
+  const { page } = app;
+  await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === "window_ready"));
+  const order = (await app.calls()).map((c) => c.cmd);
+  // The catalog had arrived before the window said it was ready, and it says so once.
+  assert.ok(order.indexOf("catalog") < order.indexOf("window_ready"), order.join(", "));
+  assert.ok(await page.locator(".entry").first().isVisible());
+  await page.getByRole("button", { name: "Session clocks" }).click();
+  await page.getByRole("button", { name: "Instances" }).click();
+  assert.equal((await app.calls("window_ready")).length, 1);
+  await app.close();
+
+  // Signed out, the sign-in form is the first view.
+  const signedOut = await open(scenario({ signedIn: false }));
+  await signedOut.page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === "window_ready"));
+  assert.ok(await signedOut.page.getByRole("heading", { name: "Sign in", level: 1 }).isVisible());
+  await signedOut.close();
+});
+
 test("catalog keyboard: / and Ctrl+K focus search, typing filters, arrows move, Enter launches, Esc clears", async () => {
   const app = await open(scenario());
   const { page } = app;
