@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: builds the emulator and `connect-launcher` in release mode, measures
-//! discovery at scale, the warm start and a launch against a generated organisation, prints a table
-//! and writes `BENCHMARKS.md` at the repository root.
+//! discovery at scale, the warm start and a launch against a generated organisation, and the
+//! desktop app's start-up, idle memory and idle wake-ups against a blank Tauri window
+//! (`desktop`), prints a table and writes `BENCHMARKS.md` at the repository root.
 //!
 //! Every figure is a ratio to a floor measured in the same run (absolute times on a shared machine
 //! drift): discovery's wall time over the portal's rate-limit floor, the warm `list` over a
@@ -24,6 +25,8 @@ use crate::shell;
 use crate::workspace::Workspace;
 
 mod package;
+
+mod desktop;
 
 /// The portal's request rate the emulator enforces, as AWS does (requests per second).
 const PORTAL_RPS: f64 = 20.0;
@@ -76,7 +79,7 @@ pub struct Row {
 pub fn bench(ws: &Workspace, scale: Scale) -> Result<ExitCode> {
     let started = Instant::now();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
+    let mut build = Command::new(&cargo);
     build
         .args([
             "build",
@@ -88,12 +91,38 @@ pub fn bench(ws: &Workspace, scale: Scale) -> Result<ExitCode> {
         ])
         .current_dir(&ws.root)
         .env("CARGO_TARGET_DIR", &ws.target_dir);
-    if !shell::run(&mut build)? {
+    // The desktop app as the package builds it (tauri-cli adds `custom-protocol`: the window served
+    // from the embedded assets), and its baseline the same way.
+    let mut build_desktop = Command::new(&cargo);
+    build_desktop
+        .args([
+            "build",
+            "--release",
+            "--features",
+            "tauri/custom-protocol",
+            "-p",
+            "connect-launcher-desktop",
+            "-p",
+            "blank-window",
+        ])
+        .current_dir(&ws.root)
+        .env("CARGO_TARGET_DIR", &ws.target_dir);
+    // The desktop app embeds the window: build it first, so the app benched is this tree's.
+    let mut window = Command::new("npm");
+    window
+        .args(["run", "build"])
+        .current_dir(ws.root.join("ui"));
+    if !shell::run(&mut window)? {
+        bail!("building the window (npm run build in ui/) failed");
+    }
+    if !shell::run(&mut build)? || !shell::run(&mut build_desktop)? {
         bail!("the release build failed");
     }
     let release = ws.target_dir.join("release");
     let emulator_bin = release.join("aws-emulator");
     let launcher_bin = release.join("connect-launcher");
+    let desktop_bin = release.join("connect-launcher-desktop");
+    let blank_bin = release.join("blank-window");
 
     let accounts = scale.accounts.to_string();
     let emu = Emulator::start(
@@ -110,7 +139,10 @@ pub fn bench(ws: &Workspace, scale: Scale) -> Result<ExitCode> {
         ],
     )?;
     let sandbox = Sandbox::new(ws, &launcher_bin, &emu)?;
-    let result = measure(&sandbox, &emu, scale);
+    let result = measure(&sandbox, &emu, scale).and_then(|mut rows| {
+        rows.extend(desktop::measure(&sandbox, &desktop_bin, &blank_bin, scale)?);
+        Ok(rows)
+    });
     sandbox.sign_out();
     drop(sandbox);
     drop(emu);
@@ -449,7 +481,28 @@ pub fn report(rows: &[Row], m: &Machine, scale: Scale) -> String {
          median of {runs} runs of `curl -sf {{control}}/health`: a process that makes one round trip \
          to the emulator, which is all a launch with warm credentials should need (one `getSigninToken`). \
          The round trip alone, timed inside xtask over a fresh TCP connection, is shown for scale. \
-         The address `--print` gives signs in: it is checked to be non-empty and never printed.\n\n\
+         The address `--print` gives signs in: it is checked to be non-empty and never printed.\n\
+         - **Desktop**: the release `connect-launcher-desktop` (built as the package builds it, with \
+         `tauri/custom-protocol`), signed in with the catalog above \
+         cached, against `blank-window` (`bench/blank-window`: a blank Tauri window built by the same \
+         toolchain with the same `tauri` crate and features in the same `cargo build`), both in the same \
+         sandbox under the X display (Xvfb). Both start their window hidden and show it when the page \
+         reports its first paint (rendered, then two animation frames) through the `window_ready` \
+         command, printing `first view painted`; for the app that is the catalog with its entries. \
+         Start-up is process spawn to that line. The two are started alternately {runs_plus} times \
+         each, every process tree killed before the next start; the first start after the build is \
+         shown apart, the ratio is the median of the other {runs}. \"Cold\" is a start of a process \
+         that is not running: the page cache is warm (dropping it needs root and would time the disk, \
+         not the app). After the last start and {settle} s of settling, memory is summed over the \
+         process and its descendants (WebKitGTK's web and network processes): RSS, the ratio, as the \
+         target is stated (a shared library counts once per process, in both apps alike), and PSS \
+         (shared pages split among the processes that share them, nearer to what the app costs). \
+         Then, for {idle} s, the voluntary and involuntary context switches of every thread in the \
+         tree (`/proc/PID/task/TID/status`) are counted, by `process/thread` name (the app's own \
+         process is `app`, a thread named like its process `main`). The target is met when no \
+         thread wakes more than once a second unless the blank window has the same thread as busy: \
+         WebKit's and GTK's own threads are the baseline. The ratio there is the tree's total \
+         wake-ups over the blank window's, for scale.\n\n\
          Each launcher call runs in a private home, state and config directory and its own keychain \
          service, signed out and removed at the end.\n\n\
          {package}\n\
@@ -457,6 +510,7 @@ pub fn report(rows: &[Row], m: &Machine, scale: Scale) -> String {
          ```sh\n\
          # The launcher keeps its session in the Secret Service: run inside a D-Bus session with an\n\
          # unlocked keyring (a desktop session already has one).\n\
+         # The desktop rows need an X display: xvfb-run -a -s \"-screen 0 1280x800x24\" in front.\n\
          dbus-run-session -- bash -c 'export XDG_DATA_HOME=$(mktemp -d); \
          eval \"$(printf %s pw | gnome-keyring-daemon --unlock --components=secrets)\"; \
          cargo xtask bench'    # or --quick: {quick_accounts} accounts, {quick_runs} runs\n\
@@ -473,6 +527,9 @@ pub fn report(rows: &[Row], m: &Machine, scale: Scale) -> String {
         rps = PORTAL_RPS,
         every = CONNECT_EVERY,
         runs = scale.runs,
+        runs_plus = scale.runs + 1,
+        settle = desktop::SETTLE.as_secs(),
+        idle = desktop::IDLE.as_secs(),
         quick_accounts = Scale::new(true).accounts,
         quick_runs = Scale::new(true).runs,
     )
@@ -665,12 +722,18 @@ impl Sandbox {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.launcher);
+        self.command_for(&self.launcher, args)
+    }
+
+    /// `program` (the launcher, or the desktop app and its baseline) in the sandbox.
+    fn command_for(&self, program: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(program);
         c.args(args).env_clear().stdin(Stdio::null());
         for keep in [
             "PATH",
             "DBUS_SESSION_BUS_ADDRESS",
             "DISPLAY",
+            "XAUTHORITY",
             "XDG_RUNTIME_DIR",
             "LANG",
         ] {
@@ -781,6 +844,8 @@ mod tests {
             "{r}"
         );
         assert!(r.contains("dbus-run-session"), "{r}");
+        assert!(r.contains("`blank-window`"), "{r}");
+        assert!(r.contains("xvfb-run"), "{r}");
     }
 
     #[test]
