@@ -150,6 +150,26 @@ pub struct PreparedLaunch {
     pub destination: String,
     /// Said to the user: e.g. the SAML application decides the page itself.
     pub notes: Vec<String>,
+    /// The launch's record, written and flushed while the launch waited on the network; [`open`]
+    /// puts it in place (a rename) when it still says the right thing.
+    staged: std::sync::Mutex<Option<StagedRecord>>,
+}
+
+impl PreparedLaunch {
+    fn take_staged(&self) -> Option<StagedRecord> {
+        self.staged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
+/// A launch record staged by [`prepare`]: for which instance, at which second it was computed.
+#[derive(Debug)]
+struct StagedRecord {
+    instance_id: String,
+    now: u64,
+    write: crate::session::StagedWrite,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -407,6 +427,7 @@ pub async fn prepare(
                 via,
                 destination,
                 notes,
+                staged: Default::default(),
             })
         }
         LaunchMethod::Pinned {
@@ -429,6 +450,7 @@ pub async fn prepare(
                 via,
                 destination,
                 notes,
+                staged: Default::default(),
             })
         }
         LaunchMethod::PermissionSet {
@@ -465,48 +487,52 @@ pub async fn prepare(
                 vdi_platform,
             };
             let federate = federate_url(&target)?;
-            let portal = PortalClient::new(deps.http.clone(), endpoints.portal().clone());
-            // The system's trusted roots load while the keychain is read, not after it.
-            let warm = (endpoints.portal().scheme() == "https").then(|| {
-                let http = deps.http.clone();
-                tokio::task::spawn_blocking(move || http.warm_up_tls())
-            });
-            let creds =
-                role_credentials(deps, &portal, token, start_url, account_id, role_name).await;
-            if let Some(warm) = warm {
-                let _ = warm.await;
-            }
-            let creds = creds?;
-            let console = ConsoleFederation::new(deps.http.clone(), endpoints.clone());
-            let connect =
-                ConnectClient::new(deps.http.clone(), endpoints.clone(), deps.clock.clone());
-            let login_request = LoginRequest {
-                region,
-                credentials: &creds,
-                issuer: start_url.as_str(),
-                destination: &federate,
-                session_duration: None,
-                logout_first: request.switch_console_session,
+            // The launch's record is written and flushed to disk beside the network calls, not after
+            // them; `open` renames it into place (or writes afresh if the second has changed).
+            let now = crate::session::epoch(deps.clock.now());
+            let staging = {
+                let state = deps.dirs.state.clone();
+                let launch = crate::launches::Launch {
+                    instance_id: entry.instance_id.clone(),
+                    alias: entry.alias.clone(),
+                    region: entry.region.clone(),
+                    destination: destination.to_string(),
+                    launched_at: now,
+                };
+                tokio::task::spawn_blocking(move || {
+                    let launches = crate::launches::load(&state);
+                    let launched_at =
+                        connect_session_start(&launches, &launch.instance_id, now).unwrap_or(now);
+                    crate::launches::stage(
+                        &state,
+                        crate::launches::Launch {
+                            launched_at,
+                            ..launch
+                        },
+                    )
+                })
             };
-            // Whether Connect knows this user, asked beside the sign-in token (no extra wait): a
-            // clear message here beats Connect's "not onboarded" page in the browser.
-            let (login, onboarded) = tokio::join!(
-                console.login_url(&login_request),
-                connect.get_federation_token(region, &creds, &entry.instance_id)
+            let network = prepare_permission_set(
+                deps,
+                endpoints,
+                start_url,
+                token,
+                entry,
+                request,
+                PermissionSetLaunch {
+                    region,
+                    account_id,
+                    role_name,
+                    federate: &federate,
+                },
             );
-            match onboarded {
-                Ok(_) => {}
-                Err(ConnectError::UserNotFound { .. }) => {
-                    return Err(LaunchError::NotOnboarded {
-                        instance: entry_name(entry),
-                        role: role_name.clone(),
-                    })
-                }
-                Err(e @ ConnectError::AccessDenied { .. }) => return Err(LaunchError::Connect(e)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not check the Connect user before launching; launching anyway")
-                }
-            }
+            let (login, staged) = tokio::join!(network, staging);
+            // A record that could not be staged is written by `open`, which reports its error.
+            let staged = staged.ok().and_then(Result::ok).map(|write| StagedRecord {
+                instance_id: entry.instance_id.clone(),
+                now,
+                write,
+            });
             let login = login?;
             let approved = policy.check_secret(&login)?;
             Ok(PreparedLaunch {
@@ -514,9 +540,78 @@ pub async fn prepare(
                 via,
                 destination: destination.to_string(),
                 notes,
+                staged: std::sync::Mutex::new(staged),
             })
         }
     }
+}
+
+/// What a permission-set launch asks the portal and the sign-in endpoint for.
+struct PermissionSetLaunch<'a> {
+    region: Region,
+    account_id: &'a String,
+    role_name: &'a String,
+    federate: &'a Url,
+}
+
+/// The network half of a permission-set launch: the role's credentials (kept, or from the
+/// portal), then the console sign-in URL beside the check that Connect knows the user.
+async fn prepare_permission_set(
+    deps: &Deps,
+    endpoints: &Endpoints,
+    start_url: &StartUrl,
+    token: &impl AccessToken,
+    entry: &CatalogEntry,
+    request: &LaunchRequest,
+    launch: PermissionSetLaunch<'_>,
+) -> Result<Secret, LaunchError> {
+    let PermissionSetLaunch {
+        region,
+        account_id,
+        role_name,
+        federate,
+    } = launch;
+    let portal = PortalClient::new(deps.http.clone(), endpoints.portal().clone());
+    // The system's trusted roots load while the keychain is read, not after it.
+    let warm = (endpoints.portal().scheme() == "https").then(|| {
+        let http = deps.http.clone();
+        tokio::task::spawn_blocking(move || http.warm_up_tls())
+    });
+    let creds = role_credentials(deps, &portal, token, start_url, account_id, role_name).await;
+    if let Some(warm) = warm {
+        let _ = warm.await;
+    }
+    let creds = creds?;
+    let console = ConsoleFederation::new(deps.http.clone(), endpoints.clone());
+    let connect = ConnectClient::new(deps.http.clone(), endpoints.clone(), deps.clock.clone());
+    let login_request = LoginRequest {
+        region,
+        credentials: &creds,
+        issuer: start_url.as_str(),
+        destination: federate,
+        session_duration: None,
+        logout_first: request.switch_console_session,
+    };
+    // Whether Connect knows this user, asked beside the sign-in token (no extra wait): a
+    // clear message here beats Connect's "not onboarded" page in the browser.
+    let (login, onboarded) = tokio::join!(
+        console.login_url(&login_request),
+        connect.get_federation_token(region, &creds, &entry.instance_id)
+    );
+    match onboarded {
+        Ok(_) => {}
+        Err(ConnectError::UserNotFound { .. }) => {
+            return Err(LaunchError::NotOnboarded {
+                instance: entry_name(entry),
+                role: role_name.clone(),
+            })
+        }
+        Err(e @ ConnectError::AccessDenied { .. }) => return Err(LaunchError::Connect(e)),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check the Connect user before launching; launching anyway")
+        }
+    }
+    login.map_err(Into::into)
 }
 
 /// Said when `--switch` meets a SAML application launch.
@@ -538,6 +633,11 @@ pub fn open(
         deps.opener.open(&url)?;
     }
     let now = crate::session::epoch(deps.clock.now());
+    let staged = prepared.take_staged();
+    if let Some(staged) = staged.filter(|s| s.now == now && s.instance_id == entry.instance_id) {
+        staged.write.commit()?;
+        return Ok(());
+    }
     let launches = crate::launches::load(&deps.dirs.state);
     let started = connect_session_start(&launches, &entry.instance_id, now).unwrap_or(now);
     record(deps, entry, prepared, started)
@@ -631,6 +731,8 @@ pub async fn relaunch(
         ..request.clone()
     };
     let prepared = prepare(deps, endpoints, start_url, token, entry, &request).await?;
+    // A re-launch records a fresh start below, not the record staged for an ordinary launch.
+    drop(prepared.take_staged());
     let sign_in = Url::parse(prepared.url.expose()).map_err(|_| UrlRefused::NotAUrl)?;
     deps.opener.open(&endpoints.reachable(logout.as_url()))?;
     deps.clock.sleep(RELAUNCH_LOGOUT_WAIT).await;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::session::{remove_if_present, write_atomic, SessionError};
+use crate::session::{remove_if_present, stage_atomic, SessionError, StagedWrite};
 
 /// The launches file, in the state folder.
 pub const LAUNCHES_FILE: &str = "launches.json";
@@ -45,6 +45,13 @@ pub fn launches_path(state_dir: &Path) -> PathBuf {
 
 /// Adds a launch to the record, dropping the oldest beyond [`LAUNCH_HISTORY`].
 pub fn record(state_dir: &Path, launch: Launch) -> Result<(), SessionError> {
+    stage(state_dir, launch)?.commit()
+}
+
+/// [`record`] in two halves: the new record is written beside the file and flushed to disk now
+/// (the slow part, done while a launch waits on the network), and takes the file's place only on
+/// [`StagedWrite::commit`]; dropped, it leaves the record as it was.
+pub fn stage(state_dir: &Path, launch: Launch) -> Result<StagedWrite, SessionError> {
     let mut launches = load(state_dir);
     launches.push(launch);
     let excess = launches.len().saturating_sub(LAUNCH_HISTORY);
@@ -54,7 +61,7 @@ pub fn record(state_dir: &Path, launch: Launch) -> Result<(), SessionError> {
         launches,
     };
     let bytes = serde_json::to_vec_pretty(&file).expect("launches serialise");
-    write_atomic(&launches_path(state_dir), &bytes)
+    stage_atomic(&launches_path(state_dir), &bytes)
 }
 
 /// The recorded launches, oldest first; none when there is no file or it cannot be used.
@@ -110,6 +117,27 @@ mod tests {
         forget_all(dir.path()).unwrap();
         assert_eq!(load(dir.path()), []);
         forget_all(dir.path()).expect("forgetting twice is fine");
+    }
+
+    #[test]
+    fn launches_staged_record_shows_only_once_committed_and_leaves_nothing_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        record(dir.path(), launch("a", 10)).unwrap();
+        let files = || std::fs::read_dir(dir.path()).unwrap().count();
+
+        let staged = stage(dir.path(), launch("b", 20)).unwrap();
+        assert_eq!(
+            load(dir.path()),
+            [launch("a", 10)],
+            "not in place before commit"
+        );
+        staged.commit().unwrap();
+        assert_eq!(load(dir.path()), [launch("a", 10), launch("b", 20)]);
+        assert_eq!(files(), 1);
+
+        drop(stage(dir.path(), launch("c", 30)).unwrap());
+        assert_eq!(load(dir.path()), [launch("a", 10), launch("b", 20)]);
+        assert_eq!(files(), 1, "a dropped stage removes its temp file");
     }
 
     #[test]

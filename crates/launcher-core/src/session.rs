@@ -163,6 +163,13 @@ pub fn folder_of(path: &Path) -> String {
 
 /// Writes `bytes` to `path` atomically (temp file in the same folder, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SessionError> {
+    stage_atomic(path, bytes)?.commit()
+}
+
+/// The first half of [`write_atomic`]: `bytes` written to a temp file beside `path` and flushed
+/// to disk, `path` itself untouched until [`StagedWrite::commit`]. Dropped uncommitted, the temp
+/// file is removed.
+pub fn stage_atomic(path: &Path, bytes: &[u8]) -> Result<StagedWrite, SessionError> {
     let err = |source| SessionError::Write {
         path: path.to_owned(),
         source,
@@ -172,8 +179,29 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SessionError> {
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
     std::io::Write::write_all(&mut tmp, bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    Ok(StagedWrite {
+        tmp,
+        path: path.to_owned(),
+    })
+}
+
+/// A write staged by [`stage_atomic`].
+#[derive(Debug)]
+pub struct StagedWrite {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl StagedWrite {
+    /// Puts the staged bytes in place (a rename: readers see the old file or the new one).
+    pub fn commit(self) -> Result<(), SessionError> {
+        let path = self.path;
+        self.tmp.persist(&path).map_err(|e| SessionError::Write {
+            path: path.clone(),
+            source: e.error,
+        })?;
+        Ok(())
+    }
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, SessionError> {

@@ -193,6 +193,41 @@ async fn launch_staging(s: &mut Shift) -> (u64, Landed) {
 }
 
 #[tokio::test]
+async fn a_launch_opened_later_than_it_was_prepared_is_recorded_when_opened() {
+    // The record is staged while the launch is prepared; a clock that moved on by the time the
+    // launch opens (the desktop may show it first) records the moment it opened, as before.
+    let s = Shift::new();
+    let staging = nw_staging();
+    let token = s.token().await;
+    let prepared = launch::prepare(
+        &s.deps,
+        &s.w.endpoints,
+        &s.start_url,
+        &token,
+        &staging,
+        &LaunchRequest::default(),
+    )
+    .await
+    .unwrap();
+    s.later(Duration::from_secs(30));
+    let opened_at = epoch(s.w.clock.now());
+    launch::open(&s.deps, &staging, &prepared, false).unwrap();
+    assert_eq!(
+        s.connect_ends(NW_STAGING),
+        [opened_at + CONNECT_SESSION.as_secs()]
+    );
+    assert_eq!(
+        std::fs::read_dir(&s.deps.dirs.state)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|f| f.file_name().to_string_lossy().starts_with(".tmp"))
+            .count(),
+        0,
+        "the unused staged record leaves no temp file"
+    );
+}
+
+#[tokio::test]
 async fn signing_in_again_within_the_12_hours_keeps_the_old_end() {
     let mut s = Shift::new();
     let (first_at, first) = launch_staging(&mut s).await;
