@@ -21,8 +21,11 @@ fn main() -> std::process::ExitCode {
         .ok()
         .map(|r| r.settings.log_level.as_str());
     run::init_logging(cli.verbose, level, &deps.dirs.state);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: a command's concurrency is waiting on the network, and starting (and at exit
+    // stopping) worker threads cost a warm launch ~1 ms of its ~7 (`cargo xtask bench`, issue 7).
+    // Slow blocking work (the trusted roots, the launch record's flush) goes to the blocking pool;
+    // nothing waits synchronously on another task, so one thread cannot deadlock.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
