@@ -5,7 +5,9 @@
 //!
 //! Promises: the window is shown by this module once, whichever comes first of the window's
 //! signal or [`SHOW_ANYWAY_AFTER`] after start-up (a window that cannot run its script is still
-//! shown, with whatever it has); the fallback is one sleep, never a repeating timer.
+//! shown, with whatever it has); the fallback is one sleep, never a repeating timer; what waits
+//! for the first paint (`crate::after_first_paint`: the tray, the clocks watcher, the background
+//! catalog refresh) starts once, right after the window is shown.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -37,7 +39,17 @@ impl FirstPaint {
 pub fn painted(app: &AppHandle) {
     tracing::debug!("{PAINTED}");
     if app.state::<FirstPaint>().claim() {
-        crate::show_main_window(app);
+        shown(app);
+    }
+}
+
+/// Shows the window, then (as the next turn of the main loop, so the window maps first) starts
+/// what waited for the first paint.
+fn shown(app: &AppHandle) {
+    crate::show_main_window(app);
+    let later = app.clone();
+    if let Err(e) = app.run_on_main_thread(move || crate::after_first_paint(&later)) {
+        tracing::warn!(error = %e, "cannot start the tray and the clocks watcher");
     }
 }
 
@@ -51,7 +63,7 @@ pub fn spawn_fallback(app: AppHandle) {
                 "the window did not report its first paint within {} s; showing it anyway",
                 SHOW_ANYWAY_AFTER.as_secs()
             );
-            crate::show_main_window(&app);
+            shown(&app);
         }
     });
 }

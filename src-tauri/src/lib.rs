@@ -78,6 +78,26 @@ fn with_test_clock(deps: Deps) -> Deps {
     deps
 }
 
+/// What waits until the window has painted its first view (or was shown anyway): the tray, the
+/// clocks watcher and the background catalog refresh, so none of them delays the window's first
+/// commands. Runs once, on the main thread (the tray is a GTK object).
+pub fn after_first_paint(app: &AppHandle) {
+    let shell = app.state::<shell::Shell>();
+    let entries = match shell.facts() {
+        Ok(Some(_)) => shell.cached_entries(),
+        _ => Vec::new(),
+    };
+    if let Err(e) = tray::create(app, &entries, &shell.favourites()) {
+        // A desktop without a tray still has the window and the notifications.
+        tracing::warn!(error = %e, "cannot create the tray icon");
+    }
+    // Started after the tray, so its first tick puts the time left there (before the tray
+    // exists, `tray::set_clocks` has nothing to update).
+    watch::spawn(app.clone());
+    catalog_refresh::spawn(app.clone());
+    tracing::debug!("after first paint: tray, clocks watcher and catalog refresh started");
+}
+
 /// Runs the app until "Quit".
 pub fn run() {
     let deps = match Deps::production() {
@@ -111,22 +131,15 @@ pub fn run() {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,
         ))
+        // Tauri has created the window when this runs on the main thread, and the window's first
+        // command waits for it: only what the commands need is built here; the rest waits for
+        // the first paint (`after_first_paint`).
         .setup(move |app| {
-            let shell = shell::Shell::new(deps);
-            let entries = match shell.facts() {
-                Ok(Some(_)) => shell.cached_entries(),
-                _ => Vec::new(),
-            };
-            let favourites = shell.favourites();
-            app.manage(shell);
+            tracing::debug!("setup: start");
+            app.manage(shell::Shell::new(deps));
             app.manage(first_paint::FirstPaint::default());
             first_paint::spawn_fallback(app.handle().clone());
-            if let Err(e) = tray::create(app.handle(), &entries, &favourites) {
-                // A desktop without a tray still has the window and the notifications.
-                tracing::warn!(error = %e, "cannot create the tray icon");
-            }
-            watch::spawn(app.handle().clone());
-            catalog_refresh::spawn(app.handle().clone());
+            tracing::debug!("setup: done");
             Ok(())
         })
         .on_window_event(|window, event| {
