@@ -311,6 +311,22 @@ test("first paint: the shell is told once, after the catalog (not the start-up h
   await signedOut.close();
 });
 
+test("idle focus: the search box has the focus on start, gives it up while the window is unfocused, and gets it back", async () => {
+  const app = await open(scenario());
+  const { page } = app;
+  await page.locator(".entry").first().waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === "catalog-search");
+  await page.keyboard.type("sup");
+  // The OS focus goes to another window (the contact-centre panel): no text field keeps the focus.
+  await page.evaluate(() => window.dispatchEvent(new FocusEvent("blur")));
+  assert.notEqual((await focused(page))?.id, "catalog-search");
+  await page.evaluate(() => window.dispatchEvent(new FocusEvent("focus")));
+  assert.equal((await focused(page)).id, "catalog-search");
+  // Where it was, with what was typed.
+  assert.equal(await page.inputValue("#catalog-search"), "sup");
+  await app.close();
+});
+
 test("catalog keyboard: / and Ctrl+K focus search, typing filters, arrows move, Enter launches, Esc clears", async () => {
   const app = await open(scenario());
   const { page } = app;
