@@ -27,6 +27,7 @@ use crate::workspace::Workspace;
 mod package;
 
 mod desktop;
+mod x11;
 
 /// The portal's request rate the emulator enforces, as AWS does (requests per second).
 const PORTAL_RPS: f64 = 20.0;
@@ -497,9 +498,14 @@ pub fn report(rows: &[Row], m: &Machine, scale: Scale) -> String {
          process and its descendants (WebKitGTK's web and network processes): RSS, the ratio, as the \
          target is stated (a shared library counts once per process, in both apps alike), and PSS \
          (shared pages split among the processes that share them, nearer to what the app costs). \
-         Then, for {idle} s, the voluntary and involuntary context switches of every thread in the \
-         tree (`/proc/PID/task/TID/status`) are counted, by `process/thread` name (the app's own \
-         process is `app`, a thread named like its process `main`). The target is met when no \
+         Then, for {idle} s with the window focused and again for {idle} s after the keyboard focus \
+         is moved off every window (an X11 `SetInputFocus(None)`: the launcher behind the \
+         contact-centre panel, where it idles all day), the voluntary and involuntary context \
+         switches of every thread in the tree (`/proc/PID/task/TID/status`) are counted, by \
+         `process/thread` name (the app's own process is `app`, a thread named like its process \
+         `main`). The row is the unfocused interval; the focused total is shown for scale (WebKitGTK \
+         renders continuously while a focused window has a text field with the caret, as the \
+         catalog's search box on start, whatever GTK's cursor-blink setting). The target is met when no \
          thread wakes more than once a second unless the blank window has the same thread as busy: \
          WebKit's and GTK's own threads are the baseline. The ratio there is the tree's total \
          wake-ups over the blank window's, for scale.\n\n\
