@@ -112,6 +112,12 @@ pub fn run() {
         .ok()
         .map(|r| r.settings.log_level.as_str());
     init_logging(level);
+    // The plugins start inside the async runtime, so the single-instance plugin's D-Bus connection
+    // (zbus, built with its `tokio` feature for this) runs its work there; otherwise zbus starts a
+    // `blocking` pool thread that never exits and wakes twice a second for the app's whole life.
+    // Only while building: a sync command on the main thread must not be inside the runtime.
+    let runtime = tauri::async_runtime::handle();
+    let entered = runtime.inner().enter();
     let app = tauri::Builder::default()
         // First, so that a second copy hands over before it builds anything.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -165,6 +171,7 @@ pub fn run() {
             commands::window_ready,
         ])
         .build(tauri::generate_context!());
+    drop(entered);
     match app {
         Ok(app) => app.run(|_, _| {}),
         Err(e) => {
