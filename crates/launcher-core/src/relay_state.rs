@@ -161,29 +161,21 @@ impl fmt::Display for Destination {
 /// A custom destination path: `/…`, printable ASCII, not protocol-relative, and free of the
 /// parameters that have settings of their own.
 fn check_path(path: &str) -> Result<(), RelayStateError> {
-    let lower = path.to_ascii_lowercase();
-    let ok = path.starts_with('/')
-        && !path.starts_with("//")
-        && path
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'#' && b != b'\\')
-        && !lower.contains(&VDI_PARAM.to_ascii_lowercase())
-        && !lower.contains(NEW_DOMAIN_PARAM);
-    if ok {
-        Ok(())
-    } else {
-        Err(RelayStateError::BadDestination {
-            value: path.to_owned(),
-        })
-    }
+    check_destination_text(path, path.starts_with('/') && !path.starts_with("//"))
 }
 
 /// An external destination as written: `https://` and then printable ASCII, with no fragment and
 /// none of the parameters that have settings of their own, so that the federate URL reads back to
 /// the same text (the URL parser would also take `https:/host` or `https:\\host`, which do not).
 fn check_origin(value: &str) -> Result<(), RelayStateError> {
+    check_destination_text(value, value.to_ascii_lowercase().starts_with("https://"))
+}
+
+/// The rule every destination's text follows once its shape (`shape_ok`) is right: printable
+/// ASCII with no `#` or `\`, and none of the parameters that have settings of their own.
+fn check_destination_text(value: &str, shape_ok: bool) -> Result<(), RelayStateError> {
     let lower = value.to_ascii_lowercase();
-    let ok = lower.starts_with("https://")
+    let ok = shape_ok
         && value
             .bytes()
             .all(|b| b.is_ascii_graphic() && b != b'#' && b != b'\\')
