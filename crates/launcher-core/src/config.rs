@@ -617,9 +617,14 @@ impl fmt::Display for Location {
     }
 }
 
-/// Line and column (from 1, column in characters) of a byte offset.
+/// Line and column (from 1, column in characters) of a byte offset. An offset inside a character
+/// (the TOML parser may point into one) counts as that character's start.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
     let column = before
         .rsplit('\n')
@@ -1691,6 +1696,35 @@ mod tests {
 
     fn region(name: &str) -> Region {
         Region::parse(name).expect(name)
+    }
+
+    #[test]
+    fn a_place_inside_a_character_is_that_characters_place() {
+        // `Ʃ` takes bytes 3 and 4: offset 4 is inside it.
+        assert_eq!(line_column("a=\\Ʃb", 4), (1, 4));
+        assert_eq!(line_column("x\nƩƩ", 4), (2, 2));
+        assert_eq!(line_column("ab", 99), (1, 3));
+    }
+
+    #[test]
+    fn a_bad_escape_before_a_wide_character_is_a_syntax_error_with_its_place() {
+        // Found by the user_settings fuzz target: the TOML parser's span ended inside `Ʃ`, and
+        // working out the column panicked.
+        let text = format!(
+            "start_url = \"https:/;L.{}\\ƩLLLyLLLLLlLLLLLLj.jjjj",
+            "L".repeat(70)
+        );
+        let layers = Layers {
+            user: file(USER_PATH, &text),
+            ..Layers::default()
+        };
+        match resolve(&layers) {
+            Err(ConfigError::Syntax { line, column, .. }) => {
+                assert_eq!(line, 1);
+                assert!(column > 1 && column <= text.chars().count() + 1, "{column}");
+            }
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
     }
 
     fn error(layers: &Layers) -> String {
