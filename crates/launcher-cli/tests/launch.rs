@@ -7,32 +7,11 @@ mod support;
 use std::path::Path;
 
 use aws_emulator::{Options, Org};
-use support::{artifacts_dir, fifo, ok, text, World, ALEX};
+use support::{artifacts_dir, element, fifo, ok, signed_in, text, World, ALEX};
 
 const SAM: &str = "sam.chen@example.com";
 const ACME_PROD: &str = "5a0c1c6e-8b8e-4c39-9d5a-0e7d3f0b1a11";
 const ACME_STAGING: &str = "0e4c8a2d-6f1b-4d3e-9a7c-5b2e8f1d4c66";
-
-fn signed_in(user: &str) -> World {
-    let w = World::new(Options::new(Org::demo()).auto_approve(user));
-    ok(&w.run(&[
-        "login",
-        "--start-url",
-        &w.emu.start_url(),
-        "--region",
-        "us-east-1",
-    ]));
-    w
-}
-
-/// The text of an element with this id on an emulator page.
-fn element(page: &str, id: &str) -> Option<String> {
-    let start = page.find(&format!("id=\"{id}\""))?;
-    let after = &page[start..];
-    let open = after.find('>')? + 1;
-    let close = after[open..].find('<')?;
-    Some(after[open..open + close].to_owned())
-}
 
 #[test]
 fn list_shows_every_way_in() {

@@ -157,3 +157,25 @@ pub fn fifo(path: &Path) -> PathBuf {
     assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
     path.to_owned()
 }
+
+/// A world whose emulator auto-approves `user`, signed in through the CLI.
+pub fn signed_in(user: &str) -> World {
+    let w = World::new(Options::new(aws_emulator::Org::demo()).auto_approve(user));
+    ok(&w.run(&[
+        "login",
+        "--start-url",
+        &w.emu.start_url(),
+        "--region",
+        "us-east-1",
+    ]));
+    w
+}
+
+/// The text of an element with this id on an emulator page.
+pub fn element(page: &str, id: &str) -> Option<String> {
+    let start = page.find(&format!("id=\"{id}\""))?;
+    let after = &page[start..];
+    let open = after.find('>')? + 1;
+    let close = after[open..].find('<')?;
+    Some(after[open..open + close].to_owned())
+}
