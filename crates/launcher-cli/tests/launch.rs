@@ -277,6 +277,11 @@ fn end_shift_logs_out_of_connect_and_leaves_nothing() {
             "role credentials were kept for reuse under {}",
             key.as_str()
         );
+        assert!(
+            w.keychain().cached(key).is_some(),
+            "and in the session keyring under {}",
+            key.as_str()
+        );
     }
 
     let state = w.tmp.path().join("state/connect-launcher");
@@ -306,6 +311,11 @@ fn end_shift_logs_out_of_connect_and_leaves_nothing() {
             "{} is gone",
             key.as_str()
         );
+        assert!(
+            w.keychain().cached(&key).is_none(),
+            "{} is gone from the session keyring",
+            key.as_str()
+        );
     }
     let left: Vec<_> = std::fs::read_dir(&state)
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
@@ -316,6 +326,65 @@ fn end_shift_logs_out_of_connect_and_leaves_nothing() {
     );
     let e = text(&w.run(&["open", "acme-staging"]).stderr);
     assert!(e.contains("not signed in"), "{e}");
+}
+
+#[test]
+fn a_warm_launch_needs_no_secret_service() {
+    let w = signed_in(ALEX);
+    ok(&w.run(&["open", "acme-staging", "--print"]));
+    let portal_requests = w.emu.faults().portal_request_count();
+    // Without a session bus there is no Secret Service: the launch is served by the copy of the
+    // role's credentials in the kernel's session keyring.
+    let out = w
+        .cmd(&["open", "acme-staging", "--print"])
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .output()
+        .unwrap();
+    let printed = ok(&out);
+    assert!(
+        text(&out.stdout).contains("/federation?Action=login"),
+        "{printed}"
+    );
+    assert_eq!(
+        w.emu.faults().portal_request_count(),
+        portal_requests,
+        "the role's credentials were reused, not fetched again"
+    );
+}
+
+#[test]
+fn a_new_sign_in_never_launches_with_the_last_ones_role_credentials() {
+    // A shared PC: Alex's session runs out without a sign-out, Sam signs in on the same account.
+    let w = signed_in(ALEX);
+    ok(&w.run(&["open", "acme-staging", "--print"]));
+    let url = launcher_core::start_url::StartUrl::parse(&w.emu.start_url(), false).unwrap();
+    use launcher_core::keychain::{EntryKey, SecretStore};
+    let alex_key = EntryKey::role_credentials(&url, "444455556666", "ConnectAgent");
+    assert!(w.keychain().get(&alex_key).unwrap().is_some());
+    assert!(w.keychain().cached(&alex_key).is_some());
+
+    w.emu.set_auto_approve(Some(SAM.to_owned()));
+    ok(&w.run(&[
+        "login",
+        "--start-url",
+        &w.emu.start_url(),
+        "--region",
+        "us-east-1",
+    ]));
+    assert!(
+        w.keychain().get(&alex_key).unwrap().is_none(),
+        "the last sign-in's role credentials left the keychain"
+    );
+    assert!(
+        w.keychain().cached(&alex_key).is_none(),
+        "and the session keyring"
+    );
+    assert!(!w
+        .tmp
+        .path()
+        .join("state/connect-launcher")
+        .join(launcher_core::role_credentials::INDEX_FILE)
+        .exists());
 }
 
 /// The user's settings file of a test's private home.

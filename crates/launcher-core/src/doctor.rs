@@ -356,6 +356,24 @@ pub fn keychain_check(probe: &KeychainProbe) -> Check {
     }
 }
 
+/// Says, on a keychain check that passed, whether launches can reuse role credentials from the
+/// kernel's session keyring (Linux) or read the keychain each time. Either way the check passes:
+/// without the session keyring a launch is a few milliseconds slower, nothing more.
+pub fn with_session_cache(mut check: Check, cache: Result<(), String>) -> Check {
+    if check.status == Status::Pass {
+        check.summary.push_str(&match cache {
+            Ok(()) => {
+                "; launches reuse role credentials from the kernel's session keyring".to_owned()
+            }
+            Err(why) => format!(
+                "; {why}, so every launch reads the keychain (a few milliseconds slower; allow the \
+                 keyctl system calls to speed it up)"
+            ),
+        });
+    }
+    check
+}
+
 // ---------------------------------------------------------------------------------------------
 // session
 
@@ -1256,6 +1274,11 @@ pub async fn run(deps: &Deps) -> Report {
 
     let probe_value = format!("connect-launcher doctor probe {now}");
     let keychain = keychain_check(&probe_keychain(deps.store.as_ref(), &probe_value));
+    #[cfg(target_os = "linux")]
+    let keychain = with_session_cache(
+        keychain,
+        crate::keychain::session_cache::SessionCache::available(),
+    );
 
     let launches = crate::launches::load(&deps.dirs.state);
     let (facts, session) = match Sessions::new(deps).facts() {
@@ -1522,7 +1545,36 @@ mod tests {
             },
         });
         assert_eq!(c.summary, "no keychain is available (no dbus session)");
-        assert!(c.fix.unwrap().contains("dbus-run-session"));
+        assert!(c.fix.clone().unwrap().contains("dbus-run-session"));
+        assert_eq!(
+            with_session_cache(c.clone(), Ok(())),
+            c,
+            "a failed check stays as it is"
+        );
+    }
+
+    #[test]
+    fn the_keychain_check_says_whether_launches_use_the_session_keyring() {
+        let passed = keychain_check(&KeychainProbe::Worked);
+        let with = with_session_cache(passed.clone(), Ok(()));
+        assert_eq!(with.status, Status::Pass);
+        assert!(
+            with.summary.ends_with("from the kernel's session keyring"),
+            "{}",
+            with.summary
+        );
+        let without = with_session_cache(
+            passed,
+            Err("the kernel session keyring is not reachable (PermissionDenied)".into()),
+        );
+        assert_eq!(without.status, Status::Pass);
+        assert!(
+            without
+                .summary
+                .contains("not reachable (PermissionDenied), so every launch reads the keychain"),
+            "{}",
+            without.summary
+        );
     }
 
     #[test]

@@ -6,11 +6,16 @@
 //! 2,560-byte limit because longer values are split into numbered chunk entries behind a small
 //! header entry, and stale chunks are deleted on every write and delete; a keychain that is missing
 //! or locked gives a [`KeychainError`] naming the fix, and nothing is ever written to a plain file
-//! instead.
+//! instead. On Linux, short-lived values the caller asks for (role credentials) are also kept in the
+//! kernel's session keyring for at most their remaining life ([`session_cache`]), so a launch need
+//! not open the Secret Service; a write or delete drops that copy first.
+
+pub mod session_cache;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use sha1::{Digest, Sha1};
 use thiserror::Error;
@@ -109,6 +114,17 @@ pub trait SecretStore: Send + Sync + Debug {
     fn set(&self, key: &EntryKey, value: &Secret) -> Result<(), KeychainError>;
     /// Deletes everything stored under `key`; deleting nothing is not an error.
     fn delete(&self, key: &EntryKey) -> Result<(), KeychainError>;
+
+    /// The copy of a short-lived value kept by [`SecretStore::cache_for`], if the store keeps one
+    /// and it is still alive. Never an error: a miss sends the caller to [`SecretStore::get`].
+    fn cached(&self, _key: &EntryKey) -> Option<Secret> {
+        None
+    }
+    /// Keeps a copy of `value`, stored or read under `key`, for at most `lifetime` where reading
+    /// it back is cheaper than the keychain (Linux: the kernel's session keyring). Best effort.
+    fn cache_for(&self, _key: &EntryKey, _value: &Secret, _lifetime: Duration) {}
+    /// Drops every cached copy this store keeps (sign-out, end of shift).
+    fn clear_cache(&self) {}
 }
 
 /// Single platform entries by name: what chunking is built on.
@@ -239,10 +255,12 @@ fn remove_chunks_above(
     Ok(())
 }
 
-/// The operating system's keychain.
+/// The operating system's keychain, with the kernel session keyring in front of it on Linux for
+/// the short-lived values a caller asks to cache.
 #[derive(Debug, Clone)]
 pub struct OsKeychain {
     service: String,
+    cache: session_cache::SessionCache,
 }
 
 impl OsKeychain {
@@ -253,8 +271,10 @@ impl OsKeychain {
 
     /// The keychain under another service name (tests use a unique one per run).
     pub fn with_service(service: impl Into<String>) -> Self {
+        let service = service.into();
         Self {
-            service: service.into(),
+            cache: session_cache::SessionCache::new(&service),
+            service,
         }
     }
 
@@ -298,10 +318,22 @@ impl SecretStore for OsKeychain {
         get_value(self, key)
     }
     fn set(&self, key: &EntryKey, value: &Secret) -> Result<(), KeychainError> {
+        // The cached copy goes first: it must never outlive or contradict the keychain.
+        self.cache.remove(key.as_str());
         set_value(self, key, value)
     }
     fn delete(&self, key: &EntryKey) -> Result<(), KeychainError> {
+        self.cache.remove(key.as_str());
         delete_value(self, key)
+    }
+    fn cached(&self, key: &EntryKey) -> Option<Secret> {
+        self.cache.get(key.as_str())
+    }
+    fn cache_for(&self, key: &EntryKey, value: &Secret, lifetime: Duration) {
+        self.cache.put(key.as_str(), value, lifetime);
+    }
+    fn clear_cache(&self) {
+        self.cache.clear();
     }
 }
 
@@ -311,6 +343,9 @@ impl SecretStore for OsKeychain {
 pub struct MemoryStore {
     entries: Mutex<BTreeMap<String, Secret>>,
     locked: Mutex<bool>,
+    /// Copies kept by `cache_for`, with the lifetime asked for; like the kernel's, they answer
+    /// while the store is locked.
+    cache: Mutex<BTreeMap<String, (Secret, Duration)>>,
 }
 
 impl MemoryStore {
@@ -327,6 +362,23 @@ impl MemoryStore {
             .keys()
             .cloned()
             .collect()
+    }
+
+    /// The keys of the cached copies held, with the lifetime each was cached for.
+    pub fn cached_entries(&self) -> Vec<(String, Duration)> {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(name, (_, lifetime))| (name.clone(), *lifetime))
+            .collect()
+    }
+
+    fn uncache(&self, key: &EntryKey) {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key.as_str());
     }
 
     /// Makes every later call fail with [`KeychainError::Locked`] (`true`) or work again (`false`).
@@ -381,10 +433,31 @@ impl SecretStore for MemoryStore {
         get_value(self, key)
     }
     fn set(&self, key: &EntryKey, value: &Secret) -> Result<(), KeychainError> {
+        self.uncache(key);
         set_value(self, key, value)
     }
     fn delete(&self, key: &EntryKey) -> Result<(), KeychainError> {
+        self.uncache(key);
         delete_value(self, key)
+    }
+    fn cached(&self, key: &EntryKey) -> Option<Secret> {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key.as_str())
+            .map(|(value, _)| value.clone())
+    }
+    fn cache_for(&self, key: &EntryKey, value: &Secret, lifetime: Duration) {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.as_str().to_owned(), (value.clone(), lifetime));
+    }
+    fn clear_cache(&self) {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }
 

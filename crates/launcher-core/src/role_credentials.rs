@@ -151,10 +151,10 @@ pub fn remember(
         write_index(state, start_url, roles)?;
     }
     for (account, role, c) in found {
-        deps.store.set(
-            &EntryKey::role_credentials(start_url, account, role),
-            &encode(c),
-        )?;
+        let key = EntryKey::role_credentials(start_url, account, role);
+        let value = encode(c);
+        deps.store.set(&key, &value)?;
+        cache(deps, &key, &value, c);
     }
     tracing::debug!(
         stored = found.len(),
@@ -164,7 +164,16 @@ pub fn remember(
     Ok(())
 }
 
-/// Stored credentials for a role with at least `margin` left at `deps`' now: one keychain read.
+/// Keeps a copy of a role's stored value where the store can read it back cheaply, for the
+/// credentials' remaining life.
+fn cache(deps: &Deps, key: &EntryKey, value: &Secret, c: &RoleCredentials) {
+    if let Ok(left) = c.expiration.duration_since(deps.clock.now()) {
+        deps.store.cache_for(key, value, left);
+    }
+}
+
+/// Stored credentials for a role with at least `margin` left at `deps`' now: the store's cached
+/// copy (Linux: the kernel session keyring, no D-Bus), else one keychain read, cached for next time.
 pub fn stored(
     deps: &Deps,
     start_url: &StartUrl,
@@ -172,13 +181,24 @@ pub fn stored(
     role_name: &str,
     margin: Duration,
 ) -> Result<Option<RoleCredentials>, KeychainError> {
-    let Some(raw) = deps.store.get(&EntryKey::role_credentials(
-        start_url, account_id, role_name,
-    ))?
-    else {
+    let key = EntryKey::role_credentials(start_url, account_id, role_name);
+    let now = deps.clock.now();
+    if let Some(c) = deps
+        .store
+        .cached(&key)
+        .and_then(|raw| decode(&raw))
+        .filter(|c| c.valid_at(now, margin))
+    {
+        return Ok(Some(c));
+    }
+    let Some(raw) = deps.store.get(&key)? else {
         return Ok(None);
     };
-    Ok(decode(&raw).filter(|c| c.valid_at(deps.clock.now(), margin)))
+    let valid = decode(&raw).filter(|c| c.valid_at(now, margin));
+    if let Some(c) = &valid {
+        cache(deps, &key, &raw, c);
+    }
+    Ok(valid)
 }
 
 /// Deletes every stored role credential of `start_url`: those the index names, those of every
@@ -189,6 +209,8 @@ pub fn forget(
     state: &Path,
     start_url: &StartUrl,
 ) -> Result<(), RoleCredentialsError> {
+    // Every cached copy first, even of roles neither the index nor the catalog names.
+    store.clear_cache();
     let mut roles = held(state, start_url);
     if let crate::catalog::CacheRead::Loaded(catalog) =
         crate::catalog::read_cache(&crate::catalog::cache_path(state))

@@ -316,7 +316,9 @@ impl Sessions {
         Ok(())
     }
 
-    /// Stores a new session: secrets to the keychain first, then the facts.
+    /// Stores a new session: secrets to the keychain first, then the facts. The role credentials
+    /// of any earlier sign-in go first: a new sign-in (perhaps another person's, on a shared PC,
+    /// after the last one ran out without a sign-out) never launches with the previous one's.
     pub fn store_new(
         &self,
         start_url: &StartUrl,
@@ -324,6 +326,8 @@ impl Sessions {
         tokens: &Tokens,
         registration: Option<&Registration>,
     ) -> Result<(), SessionError> {
+        crate::role_credentials::forget(self.store.as_ref(), &self.state_dir, start_url)
+            .map_err(role_credentials_error)?;
         let secrets = StoredSecrets {
             access_token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token.clone(),
@@ -560,20 +564,21 @@ impl Sessions {
     /// registration too (end of shift on a shared PC).
     pub fn forget(&self, start_url: &StartUrl, everything: bool) -> Result<(), SessionError> {
         self.store.delete(&EntryKey::session(start_url))?;
-        crate::role_credentials::forget(self.store.as_ref(), &self.state_dir, start_url).map_err(
-            |e| match e {
-                crate::role_credentials::RoleCredentialsError::Keychain(e) => {
-                    SessionError::Keychain(e)
-                }
-                crate::role_credentials::RoleCredentialsError::File(e) => e,
-            },
-        )?;
+        crate::role_credentials::forget(self.store.as_ref(), &self.state_dir, start_url)
+            .map_err(role_credentials_error)?;
         remove_if_present(&self.facts_path())?;
         if everything {
             self.store.delete(&EntryKey::registration(start_url))?;
             remove_if_present(&self.registration_path())?;
         }
         Ok(())
+    }
+}
+
+fn role_credentials_error(e: crate::role_credentials::RoleCredentialsError) -> SessionError {
+    match e {
+        crate::role_credentials::RoleCredentialsError::Keychain(e) => SessionError::Keychain(e),
+        crate::role_credentials::RoleCredentialsError::File(e) => e,
     }
 }
 

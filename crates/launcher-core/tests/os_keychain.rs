@@ -68,3 +68,40 @@ fn os_keychain_round_trip_with_chunks_and_delete() {
         );
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_cached_copy_never_outlives_a_write_or_a_delete() {
+    use std::time::Duration;
+    let service = format!("connect-launcher-test-{}", uuid::Uuid::new_v4());
+    let key = EntryKey::role_credentials(
+        &StartUrl::parse("https://d-1234567890.awsapps.com/start", false).expect("valid"),
+        "123456789012",
+        "ConnectAgent",
+    );
+    let store = OsKeychain::with_service(&service);
+    let hour = Duration::from_secs(3600);
+    store
+        .set(&key, &Secret::new("first"))
+        .unwrap_or_else(|err| panic!("{HOW_TO_RUN}\nset failed: {err}"));
+    store.cache_for(&key, &Secret::new("first"), hour);
+    // Another process (a fresh handle) of this login session reads the kernel's copy.
+    let fresh = OsKeychain::with_service(&service);
+    assert_eq!(fresh.cached(&key).expect("cached").expose(), "first");
+
+    store.set(&key, &Secret::new("second")).expect("set");
+    assert!(fresh.cached(&key).is_none(), "a write drops the old copy");
+    assert_eq!(
+        fresh.get(&key).expect("get").expect("stored").expose(),
+        "second"
+    );
+
+    store.cache_for(&key, &Secret::new("second"), hour);
+    store.delete(&key).expect("delete");
+    assert!(fresh.cached(&key).is_none(), "a delete drops the copy");
+
+    store.cache_for(&key, &Secret::new("third"), hour);
+    store.clear_cache();
+    assert!(fresh.cached(&key).is_none(), "clearing drops every copy");
+    assert!(store.get(&key).expect("get").is_none());
+}

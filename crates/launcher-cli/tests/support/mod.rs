@@ -105,6 +105,7 @@ impl Drop for World {
             let _ = self.keychain().delete(&EntryKey::session(&url));
             let _ = self.keychain().delete(&EntryKey::registration(&url));
         }
+        self.keychain().clear_cache();
     }
 }
 
