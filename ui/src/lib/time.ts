@@ -1,4 +1,4 @@
-// Times as people read them in the window: "17:30", "tomorrow 09:00", "5 min ago". The current
+// Times as people read them in the window: "today 17:30", "tomorrow 09:00", "yesterday 08:15". The current
 // time and, for tests, the locale and time zone are arguments.
 import type { EpochSeconds } from "./contract";
 
@@ -25,7 +25,11 @@ function dayNumber(epoch: EpochSeconds, fmt: TimeFormat): string {
   );
 }
 
-/** A clock time, with "tomorrow" or a date when it is not today. */
+/**
+ * A clock time, with "today", "tomorrow", "yesterday" or a date. It changes only at midnight, so
+ * a window showing it has nothing to redraw while it idles (a relative "5 min ago" changes every
+ * minute, and each change is a repaint).
+ */
 export function formatWhen(epoch: EpochSeconds, now: EpochSeconds, fmt: TimeFormat = {}): string {
   const time = new Intl.DateTimeFormat(fmt.locale, { hour: "2-digit", minute: "2-digit", timeZone: fmt.timeZone }).format(
     new Date(epoch * 1000),
@@ -33,18 +37,9 @@ export function formatWhen(epoch: EpochSeconds, now: EpochSeconds, fmt: TimeForm
   const day = dayNumber(epoch, fmt);
   if (day === dayNumber(now, fmt)) return `today ${time}`;
   if (day === dayNumber(now + 86_400, fmt)) return `tomorrow ${time}`;
+  if (day === dayNumber(now - 86_400, fmt)) return `yesterday ${time}`;
   const date = new Intl.DateTimeFormat(fmt.locale, { day: "numeric", month: "short", year: "numeric", timeZone: fmt.timeZone }).format(
     new Date(epoch * 1000),
   );
   return `${date}, ${time}`;
-}
-
-/** How long ago something happened, coarsely. */
-export function formatAgo(epoch: EpochSeconds, now: EpochSeconds): string {
-  const s = Math.max(0, Math.floor(now - epoch));
-  if (s < 60) return "just now";
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
-  const d = Math.floor(s / 86_400);
-  return d === 1 ? "yesterday" : `${d} days ago`;
 }

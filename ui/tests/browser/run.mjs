@@ -285,7 +285,7 @@ test("catalog: favourites first, then recent, then grouped by account; axe light
       warnings: ["The portal's application list could not be read (HTTP 500); SAML applications may be missing."],
     });
   });
-  await page.getByText("Updated just now").waitFor();
+  await page.getByText("Updated today 09:30").waitFor();
   await page.getByRole("heading", { name: "Some instances may be missing" }).waitFor();
   await axe(page, "catalog with warnings");
   await app.close();
@@ -324,6 +324,31 @@ test("idle focus: the search box has the focus on start, gives it up while the w
   assert.equal((await focused(page)).id, "catalog-search");
   // Where it was, with what was typed.
   assert.equal(await page.inputValue("#catalog-search"), "sup");
+  await app.close();
+});
+
+test("catalog idle: nothing in it changes with the time of day, so an idle window never repaints it", async () => {
+  // A launcher idles for hours; every text change is a repaint (hundreds of wake-ups in WebKitGTK),
+  // so the catalog says when (today 09:26), never how long ago (4 min ago, changing each minute).
+  const app = await open(scenario({ warnings: [] }), { clock: "install" });
+  const { page } = app;
+  await page.locator(".entry").first().waitFor();
+  await page.clock.pauseAt((T + 30) * 1000);
+  await settle(page);
+  const before = await page.textContent("[data-catalog]");
+  await page.evaluate(() => {
+    window.__renders = 0;
+    new MutationObserver((m) => (window.__renders += m.length)).observe(document.querySelector("[data-catalog]"), {
+      subtree: true, characterData: true, childList: true, attributes: true,
+    });
+  });
+  await page.clock.runFor(3 * 60 * 60 * 1000); // 09:30 to 12:30: the same day
+  await settle(page);
+  assert.equal(await page.evaluate(() => window.__renders), 0, "changes to the idle catalog over 3 hours");
+  assert.equal(await page.textContent("[data-catalog]"), before);
+  await page.getByText("Updated today 09:26").waitFor();
+  await page.getByText("Opened today 07:30").waitFor();
+  await page.getByText("Opened yesterday 07:30").waitFor();
   await app.close();
 });
 

@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { clockSkew, formatAgo, formatWhen } from "../../src/lib/time";
+import { clockSkew, formatWhen } from "../../src/lib/time";
 
 const at = (iso: string) => Date.parse(iso) / 1000;
 const fmt = { locale: "en-GB", timeZone: "UTC" };
@@ -17,14 +17,11 @@ test("formatWhen uses the time zone for what 'today' is", () => {
   expect(formatWhen(at("2026-12-01T00:30:00Z"), now, { locale: "en-GB", timeZone: "America/New_York" })).toBe("today 19:30");
 });
 
-test("formatAgo is coarse", () => {
-  const now = 100_000;
-  expect(formatAgo(now - 10, now)).toBe("just now");
-  expect(formatAgo(now - 5 * 60, now)).toBe("5 min ago");
-  expect(formatAgo(now - 2 * 3600 - 59, now)).toBe("2 h ago");
-  expect(formatAgo(now - 26 * 3600, now)).toBe("yesterday");
-  expect(formatAgo(now - 3 * 86_400, now)).toBe("3 days ago");
-  expect(formatAgo(now + 60, now)).toBe("just now");
+test("formatWhen: yesterday for the day before, so a past time reads naturally", () => {
+  const now = at("2026-11-30T09:30:00Z");
+  expect(formatWhen(at("2026-11-29T23:59:00Z"), now, fmt)).toBe("yesterday 23:59");
+  expect(formatWhen(at("2026-11-30T00:01:00Z"), now, fmt)).toBe("today 00:01");
+  expect(formatWhen(at("2026-11-28T12:00:00Z"), now, fmt)).toBe("28 Nov 2026, 12:00");
 });
 
 test("clockSkew: the shell's clock ahead or behind, whole seconds and latency ignored", () => {
