@@ -373,10 +373,26 @@ impl Shell {
     /// Signs out; with `everywhere`, ends the shift: Connect logout on every instance opened this
     /// shift, the IdC session, and everything of this user on the computer.
     pub async fn sign_out(&self, everywhere: bool) -> IpcResult<()> {
-        let Some(facts) = self.facts()? else {
-            return Ok(());
+        // A damaged session file must not stop a sign-out, least of all the end of a shift: the
+        // core forgets what it may have named. Without a session, the end of a shift still logs
+        // out of the Connect instances opened and removes what the last session left.
+        let (facts, damaged) = match Sessions::new(&self.deps).facts() {
+            Ok(facts) => (facts, false),
+            Err(launcher_core::session::SessionError::Corrupt { .. }) => (None, true),
+            Err(e) => return Err(e.into()),
         };
-        let endpoints = self.session_endpoints(&facts)?;
+        if facts.is_none() && !damaged && !everywhere {
+            return Ok(());
+        }
+        let endpoints = match &facts {
+            Some(facts) => self.session_endpoints(facts)?,
+            None => self.endpoints_for(
+                self.resolved()
+                    .ok()
+                    .and_then(|r| r.settings.region)
+                    .unwrap_or_else(|| Region::parse("us-east-1").expect("a known region")),
+            )?,
+        };
         if everywhere {
             let report = launcher_core::end_shift::end_shift(&self.deps, &endpoints).await?;
             if !report.not_logged_out.is_empty() {
@@ -432,6 +448,42 @@ mod tests {
         let err = waiting.await.unwrap().unwrap_err();
         assert_eq!(err.code, ErrorCode::Cancelled);
         assert!(lock(&shell.pending_sign_in).is_none());
+    }
+
+    #[tokio::test]
+    async fn ending_a_shift_works_on_a_damaged_session_file() {
+        use launcher_core::keychain::{EntryKey, MemoryStore, SecretStore};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("policy.toml"),
+            "start_url = \"https://d-1234567890.awsapps.com/start\"\nregion = \"us-east-1\"\n",
+        )
+        .unwrap();
+        let store = Arc::new(MemoryStore::default());
+        let mut deps = test_deps(dir.path(), BTreeMap::new());
+        deps.store = store.clone();
+        let url = StartUrl::parse("https://d-1234567890.awsapps.com/start", false).unwrap();
+        store
+            .set(
+                &EntryKey::session(&url),
+                &launcher_core::secret::Secret::new("tokens"),
+            )
+            .unwrap();
+        let facts = dir
+            .path()
+            .join("state")
+            .join(launcher_core::session::FACTS_FILE);
+        std::fs::create_dir_all(dir.path().join("state")).unwrap();
+        std::fs::write(&facts, b"{\"start_url\": \"ht").unwrap();
+
+        let shell = Shell::new(deps);
+        shell.sign_out(true).await.expect("the shift ends");
+        assert!(!facts.exists(), "the damaged file is gone");
+        assert!(
+            store.entry_names().is_empty(),
+            "the policy's start URL named the keys to delete: {:?}",
+            store.entry_names()
+        );
     }
 
     #[test]

@@ -27,8 +27,12 @@ pub fn init_logging(verbose: bool, setting: Option<&str>, state_dir: &std::path:
     let filter = |fallback: &str| {
         tracing_subscriber::EnvFilter::new(env.clone().unwrap_or_else(|| fallback.to_owned()))
     };
+    // Colours only on a terminal: a script or IT's log collector reading a pipe gets plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(|| Redacting(std::io::stderr()))
+        .with_ansi(colour)
         .with_target(false)
         .with_filter(filter(if verbose { "debug" } else { "warn" }));
     let file = launcher_core::logs::LogFile::open(&launcher_core::logs::log_dir(state_dir))
@@ -359,23 +363,45 @@ fn status_json(
 }
 
 async fn logout(deps: &Deps, args: Logout) -> Result<()> {
-    let Some(facts) = Sessions::new(deps).facts()? else {
-        if args.everywhere {
-            // Nothing to sign out of, but a shared PC may still hold what a crash left behind.
-            launcher_core::launches::forget_all(&deps.dirs.state)?;
-        }
+    use launcher_core::session::SessionError;
+    // A damaged session file must not stop a sign-out, least of all the end of a shift.
+    let (facts, damaged) = match Sessions::new(deps).facts() {
+        Ok(facts) => (facts, None),
+        Err(SessionError::Corrupt { path, .. }) => (None, Some(path)),
+        Err(e) => return Err(e.into()),
+    };
+    if facts.is_none() && damaged.is_none() && !args.everywhere {
         eprintln!("Not signed in; nothing to do.");
         return Ok(());
+    }
+    // The session's region; without a session, the configured one (for the Connect logouts).
+    let region = match &facts {
+        Some(f) => {
+            Region::parse(&f.region).context("the stored session names an unknown region")?
+        }
+        None => deps
+            .settings(Flags::default())
+            .ok()
+            .and_then(|r| r.settings.region)
+            .unwrap_or_else(|| Region::parse("us-east-1").expect("a known region")),
     };
-    let region =
-        Region::parse(&facts.region).context("the stored session names an unknown region")?;
     let endpoints = Endpoints::resolve(region, &deps.env)?;
+    if let Some(path) = &damaged {
+        eprintln!(
+            "The session file {} was damaged: it and the session's keys are removed.",
+            path.display()
+        );
+    }
     if !args.everywhere {
         signin::sign_out(deps, &endpoints, false).await?;
-        eprintln!(
-            "Signed out of {}; the session is removed from this computer.",
-            facts.start_url
-        );
+        if let Some(f) = &facts {
+            eprintln!(
+                "Signed out of {}; the session is removed from this computer.",
+                f.start_url
+            );
+        } else {
+            eprintln!("Sign in again with `connect-launcher login`.");
+        }
         return Ok(());
     }
     let report = launcher_core::end_shift::end_shift(deps, &endpoints).await?;
@@ -385,10 +411,18 @@ async fn logout(deps: &Deps, args: Logout) -> Result<()> {
     for name in &report.not_logged_out {
         eprintln!("Could not log out of {name} for you (its web address is unknown): in its Contact Control Panel choose Log out, then close the tab. IT can give its address in the managed policy (alias under its [instances.<instance id>] pin) so that ending the shift does this.");
     }
-    eprintln!(
-        "Shift ended: signed out of {}, and the session, its keys and your list of instances are removed from this computer.",
-        facts.start_url
-    );
+    match &facts {
+        Some(f) => eprintln!(
+            "Shift ended: signed out of {}, and the session, its keys and your list of instances are removed from this computer.",
+            f.start_url
+        ),
+        None if damaged.is_some() => eprintln!(
+            "Shift ended: what the damaged session left (its keys, launches, favourites and list of instances) is removed from this computer."
+        ),
+        None => eprintln!(
+            "Shift ended: nobody was signed in; what the last session left (its keys, launches, favourites and list of instances) is removed from this computer."
+        ),
+    }
     Ok(())
 }
 

@@ -65,6 +65,11 @@ pub fn held(state_dir: &Path, start_url: &StartUrl) -> BTreeSet<Held> {
         .unwrap_or_default()
 }
 
+/// The start URL the index belongs to, if there is a readable index.
+pub fn indexed_start_url(state_dir: &Path) -> Option<String> {
+    read_index(state_dir).map(|i| i.start_url)
+}
+
 fn read_index(state_dir: &Path) -> Option<IndexFile> {
     let bytes = std::fs::read(index_path(state_dir)).ok()?;
     serde_json::from_slice::<IndexFile>(&bytes)

@@ -575,6 +575,43 @@ impl Sessions {
     }
 }
 
+impl Sessions {
+    /// Forgets a session whose facts file is damaged (or names no usable start URL): the keychain
+    /// entries of every start URL it may have belonged to (`also`, from the settings, and those the
+    /// plain registration file and role-credentials index name), then the facts file itself.
+    /// Returns the start URLs whose entries were removed.
+    pub fn forget_damaged(
+        &self,
+        also: Option<&StartUrl>,
+        everything: bool,
+    ) -> Result<Vec<StartUrl>, SessionError> {
+        let mut candidates: Vec<StartUrl> = also.into_iter().cloned().collect();
+        let named = [
+            read_json::<RegistrationFacts>(&self.registration_path())
+                .ok()
+                .flatten()
+                .map(|r| r.start_url),
+            crate::role_credentials::indexed_start_url(&self.state_dir),
+        ];
+        for url in named.into_iter().flatten() {
+            if let Ok(url) = StartUrl::parse(&url, true) {
+                if !candidates.contains(&url) {
+                    candidates.push(url);
+                }
+            }
+        }
+        for url in &candidates {
+            self.forget(url, everything)?;
+        }
+        remove_if_present(&self.facts_path())?;
+        tracing::warn!(
+            start_urls = candidates.len(),
+            "forgot a damaged session file and the keychain entries it may have named"
+        );
+        Ok(candidates)
+    }
+}
+
 fn role_credentials_error(e: crate::role_credentials::RoleCredentialsError) -> SessionError {
     match e {
         crate::role_credentials::RoleCredentialsError::Keychain(e) => SessionError::Keychain(e),

@@ -381,13 +381,27 @@ pub async fn sign_out(
     everything: bool,
 ) -> Result<Option<Facts>, SignInError> {
     let sessions = Sessions::new(deps);
-    let Some(facts) = sessions.facts()? else {
-        return Ok(None);
+    let damaged = |sessions: &Sessions| {
+        // Signing out must work on a damaged file too (a shared PC at the end of a shift): what
+        // it may have named goes, without the portal's Logout (there is no token to send).
+        let configured = deps
+            .settings(crate::config::Flags::default())
+            .ok()
+            .and_then(|r| r.settings.start_url);
+        sessions
+            .forget_damaged(configured.as_ref(), everything)
+            .map(|_| None)
+            .map_err(SignInError::from)
     };
-    let start_url = StartUrl::parse(&facts.start_url, true).map_err(|e| SessionError::Corrupt {
-        path: deps.dirs.state.join(crate::session::FACTS_FILE),
-        detail: e.to_string(),
-    })?;
+    let facts = match sessions.facts() {
+        Ok(Some(facts)) => facts,
+        Ok(None) => return Ok(None),
+        Err(SessionError::Corrupt { .. }) => return damaged(&sessions),
+        Err(e) => return Err(e.into()),
+    };
+    let Ok(start_url) = StartUrl::parse(&facts.start_url, true) else {
+        return damaged(&sessions);
+    };
     match sessions.access_token(&start_url) {
         Ok(token) => {
             if let Ok(url) = endpoints.portal().join("logout") {
