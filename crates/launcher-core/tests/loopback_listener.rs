@@ -224,13 +224,30 @@ fn junk_request(i: usize, port: u16) -> Vec<u8> {
 /// Sends one request and reads the status of the answer; `None` when the listener had stopped
 /// (refused or reset) before answering.
 async fn status_of(port: u16, request: Vec<u8>) -> Option<u16> {
+    attempt(port, request).await.ok()
+}
+
+/// Like [`status_of`], saying at which step and why a request got no answer.
+async fn attempt(port: u16, request: Vec<u8>) -> Result<u16, String> {
     use tokio::io::AsyncWriteExt;
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-    stream.write_all(&request).await.ok()?;
-    stream.shutdown().await.ok()?;
+    let why = |step: &str, e: std::io::Error| format!("{step}: {:?}", e.kind());
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(|e| why("connect", e))?;
+    stream
+        .write_all(&request)
+        .await
+        .map_err(|e| why("write", e))?;
+    stream.shutdown().await.map_err(|e| why("shutdown", e))?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.ok()?;
-    String::from_utf8_lossy(&raw).get(9..12)?.parse().ok()
+    stream
+        .read_to_end(&mut raw)
+        .await
+        .map_err(|e| why("read", e))?;
+    String::from_utf8_lossy(&raw)
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("no status in {} bytes", raw.len()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,20 +264,23 @@ async fn the_genuine_callback_gets_through_a_thousand_concurrent_junk_requests()
     for i in 0..JUNK_REQUESTS {
         let answered = answered_tx.clone();
         junk.spawn(async move {
-            let status = status_of(port, junk_request(i, port)).await;
-            if status.is_some() {
-                let _ = answered.send(());
-            }
-            status
+            let status = attempt(port, junk_request(i, port)).await;
+            let _ = answered.send(status.clone());
+            status.ok()
         });
     }
     drop(answered_tx);
     // The genuine callback arrives once half the junk has been answered, with the rest in flight.
-    for _ in 0..JUNK_REQUESTS / 2 {
-        answered_rx
-            .recv()
-            .await
-            .expect("junk requests are answered");
+    let mut unanswered = std::collections::BTreeMap::<String, usize>::new();
+    let mut answered_before = 0;
+    while answered_before < JUNK_REQUESTS / 2 {
+        match answered_rx.recv().await {
+            Some(Ok(_)) => answered_before += 1,
+            Some(Err(why)) => *unanswered.entry(why).or_default() += 1,
+            None => panic!(
+                "only {answered_before} of {JUNK_REQUESTS} junk requests were answered; the others: {unanswered:?}"
+            ),
+        }
     }
     let genuine = tokio::spawn(async move {
         let target = format!("/oauth/callback?code=genuine-code&state={STATE}");
