@@ -120,13 +120,7 @@ fn a_damaged_session_file_says_sign_in_again_and_sign_out_still_clears_its_keys(
     );
     assert!(w.keychain().get(&role).unwrap().is_none());
     assert!(w.keychain().cached(&role).is_none());
-    ok(&w.run(&[
-        "login",
-        "--start-url",
-        &w.emu.start_url(),
-        "--region",
-        "us-east-1",
-    ]));
+    w.login();
     assert!(text(&w.run(&["status"]).stdout).contains(ALEX));
 }
 
@@ -143,13 +137,7 @@ fn end_shift_works_on_a_damaged_session_file() {
             && err.contains("Shift ended: what the damaged session left"),
         "{err}"
     );
-    let opened = std::fs::read_to_string(w.tmp.path().join("opened.txt")).unwrap();
-    assert!(
-        opened
-            .lines()
-            .any(|l| l == format!("{}/acme-staging.my.connect.aws/logout", w.emu.urls().web)),
-        "{opened}"
-    );
+    w.assert_logged_out_of("acme-staging");
     for key in [
         EntryKey::session(&url),
         EntryKey::registration(&url),
@@ -161,13 +149,7 @@ fn end_shift_works_on_a_damaged_session_file() {
             key.as_str()
         );
     }
-    let left: Vec<_> = std::fs::read_dir(state(&w))
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
-    assert!(
-        left.iter().all(|f| f == "refresh.lock" || f == "logs"),
-        "only the lock file and the (redacted) logs may stay: {left:?}"
-    );
+    w.assert_state_left_empty();
 }
 
 #[test]

@@ -19,13 +19,7 @@ const IDS: [&str; 7] = [
 /// Signed in as Alex, with the instance list saved.
 fn signed_in() -> World {
     let w = World::new(Options::new(Org::demo()).auto_approve(ALEX));
-    ok(&w.run(&[
-        "login",
-        "--start-url",
-        &w.emu.start_url(),
-        "--region",
-        "us-east-1",
-    ]));
+    w.login();
     ok(&w.run(&["list"]));
     w
 }

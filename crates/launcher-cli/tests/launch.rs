@@ -291,13 +291,7 @@ fn end_shift_logs_out_of_connect_and_leaves_nothing() {
         err.contains("Logged out of Amazon Connect on acme-staging") && err.contains("Shift ended"),
         "{err}"
     );
-    let opened = std::fs::read_to_string(w.tmp.path().join("opened.txt")).unwrap();
-    assert!(
-        opened
-            .lines()
-            .any(|l| l == format!("{}/acme-staging.my.connect.aws/logout", w.emu.urls().web)),
-        "{opened}"
-    );
+    w.assert_logged_out_of("acme-staging");
     for key in [
         EntryKey::session(&url),
         EntryKey::registration(&url),
@@ -317,13 +311,7 @@ fn end_shift_logs_out_of_connect_and_leaves_nothing() {
             key.as_str()
         );
     }
-    let left: Vec<_> = std::fs::read_dir(&state)
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
-    assert!(
-        left.iter().all(|f| f == "refresh.lock" || f == "logs"),
-        "only the lock file and the (redacted) logs may stay: {left:?}"
-    );
+    w.assert_state_left_empty();
     let e = text(&w.run(&["open", "acme-staging"]).stderr);
     assert!(e.contains("not signed in"), "{e}");
 }
@@ -364,13 +352,7 @@ fn a_new_sign_in_never_launches_with_the_last_ones_role_credentials() {
     assert!(w.keychain().cached(&alex_key).is_some());
 
     w.emu.set_auto_approve(Some(SAM.to_owned()));
-    ok(&w.run(&[
-        "login",
-        "--start-url",
-        &w.emu.start_url(),
-        "--region",
-        "us-east-1",
-    ]));
+    w.login();
     assert!(
         w.keychain().get(&alex_key).unwrap().is_none(),
         "the last sign-in's role credentials left the keychain"
@@ -594,13 +576,7 @@ fn switch_signs_out_of_the_previous_console_session() {
         permission_set: "ConnectSupervisor".into(),
     });
     let w = World::new(Options::new(org).auto_approve(SAM));
-    ok(&w.run(&[
-        "login",
-        "--start-url",
-        &w.emu.start_url(),
-        "--region",
-        "us-east-1",
-    ]));
+    w.login();
     let jar = w.tmp.path().join("cookies.txt");
 
     let page = fifo(&w.tmp.path().join("staging.pipe"));

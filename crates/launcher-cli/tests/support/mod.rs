@@ -84,6 +84,39 @@ impl World {
         self.cmd(args).output().unwrap()
     }
 
+    /// `connect-launcher login` to the emulator's start URL; what it printed on stderr.
+    pub fn login(&self) -> String {
+        ok(&self.run(&[
+            "login",
+            "--start-url",
+            &self.emu.start_url(),
+            "--region",
+            "us-east-1",
+        ]))
+    }
+
+    /// Checks that Connect's logout page of `alias` was opened in the browser.
+    pub fn assert_logged_out_of(&self, alias: &str) {
+        let opened = std::fs::read_to_string(self.tmp.path().join("opened.txt")).unwrap();
+        assert!(
+            opened
+                .lines()
+                .any(|l| l == format!("{}/{alias}.my.connect.aws/logout", self.emu.urls().web)),
+            "{opened}"
+        );
+    }
+
+    /// Checks that only the lock file and the (redacted) logs are left in the state folder.
+    pub fn assert_state_left_empty(&self) {
+        let left: Vec<_> = std::fs::read_dir(self.tmp.path().join("state/connect-launcher"))
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(
+            left.iter().all(|f| f == "refresh.lock" || f == "logs"),
+            "only the lock file and the (redacted) logs may stay: {left:?}"
+        );
+    }
+
     pub fn keychain(&self) -> OsKeychain {
         OsKeychain::with_service(self.service.clone())
     }
@@ -162,13 +195,7 @@ pub fn fifo(path: &Path) -> PathBuf {
 /// A world whose emulator auto-approves `user`, signed in through the CLI.
 pub fn signed_in(user: &str) -> World {
     let w = World::new(Options::new(aws_emulator::Org::demo()).auto_approve(user));
-    ok(&w.run(&[
-        "login",
-        "--start-url",
-        &w.emu.start_url(),
-        "--region",
-        "us-east-1",
-    ]));
+    w.login();
     w
 }
 
