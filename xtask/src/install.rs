@@ -74,17 +74,6 @@ pub fn debian_packages() -> Result<()> {
         return Ok(());
     }
     println!("debian packages: installing {}", missing.join(" "));
-    let as_root = |args: &[&str]| {
-        let mut c = if is_root() {
-            Command::new("env")
-        } else {
-            let mut c = Command::new("sudo");
-            c.arg("env");
-            c
-        };
-        c.arg("DEBIAN_FRONTEND=noninteractive").args(args);
-        c
-    };
     if !shell::run(&mut as_root(&["apt-get", "update", "-qq"]))? {
         bail!("apt-get update failed");
     }
